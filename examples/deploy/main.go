@@ -1,0 +1,109 @@
+// Command deploy plans and applies a whole webinfra deployment from one stack file.
+//
+//	go run ./examples/deploy                       # the demo stack, text plan
+//	go run ./examples/deploy --stack my.yaml --output json
+//
+// It loads the stack strictly, validates it (every problem reported with its field path, exit
+// status 1), composes the plans of the concern packages into one and prints it. With no
+// credentials every concern runs against its built-in simulated service. The concern packages plug
+// in here as they land; until then the plan is empty.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/examples/deploy/stack"
+)
+
+//go:embed stack.yaml
+var demoStack []byte
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program, testable: it returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	stackPath := fs.String("stack", "", "stack file (YAML); empty means the built-in demo stack")
+	output := fs.String("output", "text", "plan format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "deploy: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if *output != "text" && *output != "json" {
+		fmt.Fprintf(stderr, "deploy: --output %q: want text or json\n", *output)
+		return 2
+	}
+
+	st, name, err := load(*stackPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "deploy: %v\n", err)
+		return 1
+	}
+	if err := st.Validate(); err != nil {
+		var ve *webinfra.ValidationError
+		if errors.As(err, &ve) {
+			fmt.Fprintf(stderr, "deploy: invalid stack %s (%d problems):\n", name, len(ve.Errors))
+			for _, e := range ve.Errors {
+				fmt.Fprintf(stderr, "  %s\n", e.Error())
+			}
+			return 1
+		}
+		fmt.Fprintf(stderr, "deploy: invalid stack %s: %v\n", name, err)
+		return 1
+	}
+
+	plan, err := planAll(ctx, st)
+	if err != nil {
+		fmt.Fprintf(stderr, "deploy: plan: %v\n", err)
+		return 1
+	}
+	if err := printPlan(stdout, plan, *output); err != nil {
+		fmt.Fprintf(stderr, "deploy: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func load(path string) (*stack.Stack, string, error) {
+	if path == "" {
+		st, err := stack.Parse(demoStack)
+		return st, "(built-in demo)", err
+	}
+	st, err := stack.Load(path)
+	return st, path, err
+}
+
+// planAll composes the plans of every concern for the stack, in the order Apply runs them. Each
+// concern package adds its planner here when it lands.
+func planAll(ctx context.Context, st *stack.Stack) (webinfra.Plan, error) {
+	var plan webinfra.Plan
+	return plan, ctx.Err()
+}
+
+func printPlan(w io.Writer, plan webinfra.Plan, format string) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(plan)
+	}
+	_, err := io.WriteString(w, plan.String())
+	return err
+}

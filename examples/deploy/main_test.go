@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func runDeploy(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(t.Context(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestDemoPlansWithoutCredentials(t *testing.T) {
+	code, out, errOut := runDeploy(t)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "No changes.")
+
+	code, out, errOut = runDeploy(t, "--stack", "stack.yaml")
+	require.Equal(t, 0, code, errOut)
+	assert.NotEmpty(t, out)
+}
+
+func TestJSONOutput(t *testing.T) {
+	code, out, errOut := runDeploy(t, "--output", "json")
+	require.Equal(t, 0, code, errOut)
+	var plan struct {
+		Changes []json.RawMessage `json:"changes"`
+		Summary map[string]int    `json:"summary"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &plan))
+	assert.NotNil(t, plan.Changes)
+	assert.Contains(t, plan.Summary, "create")
+}
+
+// writeStack writes the demo stack with one line replaced, and returns its path.
+func writeStack(t *testing.T, old, new string) string {
+	t.Helper()
+	data, err := os.ReadFile("stack.yaml")
+	require.NoError(t, err)
+	require.Contains(t, string(data), old)
+	p := filepath.Join(t.TempDir(), "stack.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
+	return p
+}
+
+func TestInvalidStacksExitNonZeroNamingTheField(t *testing.T) {
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"unknown field", "  port: 655\n", "  port: 655\n  colour: blue\n", `unknown field "mesh.colour"`},
+		{"bad hostname", "hosts: [shop.example.com]", "hosts: [shop..example.com]", `sites[1].hosts[0]: invalid value "shop..example.com": not a hostname`},
+		{"overlapping subnets", "podSubnet: 10.244.0.0/16", "podSubnet: 10.88.0.0/20", `cluster.podSubnet: invalid value "10.88.0.0/20": overlaps mesh.subnet (10.88.0.0/16)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runDeploy(t, "--stack", writeStack(t, tt.old, tt.new))
+			assert.Equal(t, 1, code)
+			assert.Empty(t, out, "nothing planned")
+			assert.Contains(t, errOut, tt.want)
+		})
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	code, _, errOut := runDeploy(t, "--output", "yaml")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `--output "yaml"`)
+
+	code, _, _ = runDeploy(t, "--no-such-flag")
+	assert.Equal(t, 2, code)
+
+	code, _, errOut = runDeploy(t, "--stack", "/nonexistent/stack.yaml")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "/nonexistent/stack.yaml")
+}

@@ -1,0 +1,168 @@
+package stack
+
+import "slices"
+
+// Stack is a whole deployment. Addresses and durations are kept as the text the user wrote, so
+// that Validate can name the field of any that does not parse; the accessor methods return the
+// parsed values of a validated stack.
+type Stack struct {
+	// Name identifies the deployment; a DNS label.
+	Name string `json:"name"`
+	// Domain is the Cloudflare zone that holds the sites' hostnames.
+	Domain string `json:"domain"`
+	// Nodes are the servers.
+	Nodes []Node `json:"nodes"`
+	// Mesh is the Tinc VPN joining the nodes.
+	Mesh Mesh `json:"mesh"`
+	// Cluster holds the Kubernetes address ranges.
+	Cluster Cluster `json:"cluster"`
+	// Sites are the web services and their data.
+	Sites []Site `json:"sites"`
+	// Backup sends snapshots of the sites' data off-site; nil means no backups.
+	Backup *Backup `json:"backup,omitempty"`
+	// Mail sets up Google Workspace mail for a domain; nil means no mail.
+	Mail *Mail `json:"mail,omitempty"`
+	// Security configures scanning and OS updates; nil means none.
+	Security *Security `json:"security,omitempty"`
+}
+
+// Role is what a node does in the cloud.
+type Role string
+
+// The roles a node can have.
+const (
+	// RoleFirewall nodes take public traffic from Cloudflare and forward it into the mesh.
+	RoleFirewall Role = "firewall"
+	// RoleControlPlane nodes run the Kubernetes control plane.
+	RoleControlPlane Role = "control-plane"
+	// RoleWorker nodes run services and hold replicas of their data.
+	RoleWorker Role = "worker"
+)
+
+var roles = []string{string(RoleFirewall), string(RoleControlPlane), string(RoleWorker)}
+
+// Node is one server.
+type Node struct {
+	// Name is the node's name in Kubernetes and the mesh; a DNS label, unique.
+	Name string `json:"name"`
+	// PublicAddresses are the IP addresses other nodes reach it at over the internet.
+	PublicAddresses []string `json:"publicAddresses"`
+	// MeshAddress is the node's address inside the mesh subnet; "" lets the mesh allocate one.
+	MeshAddress string `json:"meshAddress,omitempty"`
+	// Region groups nodes by location ("eu-west"); replicas spread across regions.
+	Region string `json:"region"`
+	// Roles lists what the node does; at least one.
+	Roles []Role `json:"roles"`
+	// Capacity weighs how much data the node takes relative to others; 0 means 1.
+	Capacity int `json:"capacity,omitempty"`
+}
+
+// Has reports whether the node has role r.
+func (n Node) Has(r Role) bool {
+	return slices.Contains(n.Roles, r)
+}
+
+// Mesh is the Tinc VPN.
+type Mesh struct {
+	// Network is the Tinc network name (letters, digits, '_').
+	Network string `json:"network"`
+	// Subnet is the overlay address range, e.g. "10.88.0.0/16".
+	Subnet string `json:"subnet"`
+	// Port is the TCP/UDP port tincd listens on; 0 means 655.
+	Port int `json:"port,omitempty"`
+}
+
+// Cluster holds the Kubernetes address ranges; none may overlap another or the mesh.
+type Cluster struct {
+	// PodSubnet is the pods' address range.
+	PodSubnet string `json:"podSubnet"`
+	// ServiceSubnet is the cluster IP range of services.
+	ServiceSubnet string `json:"serviceSubnet"`
+	// LoadBalancerPool is the MetalLB pool, inside the mesh subnet so every node reaches it.
+	LoadBalancerPool string `json:"loadBalancerPool"`
+}
+
+// Site is one web service.
+type Site struct {
+	// Name identifies the site; a DNS label, unique.
+	Name string `json:"name"`
+	// Hosts are the public hostnames served, inside the stack's domain.
+	Hosts []string `json:"hosts"`
+	// Service is the Kubernetes service behind the hostnames.
+	Service Service `json:"service"`
+	// Data are the folders the service needs on whichever node runs it.
+	Data []DataFolder `json:"data,omitempty"`
+}
+
+// Service names a Kubernetes service and port.
+type Service struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Port      int    `json:"port"`
+}
+
+// DataFolder is data replicated among the nodes that may run its site.
+type DataFolder struct {
+	// Name identifies the folder across the stack; a DNS label, unique.
+	Name string `json:"name"`
+	// Path is where it lives on the nodes; absolute.
+	Path string `json:"path"`
+	// Replicas is how many worker nodes hold a copy; 1 to the number of workers.
+	Replicas int `json:"replicas"`
+}
+
+// Backup is the off-site backup policy.
+type Backup struct {
+	// Remote is an rclone remote ("gcs:bucket/path", ":local:/var/backups").
+	Remote string `json:"remote"`
+	// Every is the time between snapshots, a Go duration of at least 1m ("1h").
+	Every string `json:"every"`
+	// Keep says which snapshots retention keeps.
+	Keep Keep `json:"keep"`
+}
+
+// Keep counts the snapshots retention keeps, as restic's forget does; at least one is positive.
+type Keep struct {
+	Last    int `json:"last,omitempty"`
+	Hourly  int `json:"hourly,omitempty"`
+	Daily   int `json:"daily,omitempty"`
+	Weekly  int `json:"weekly,omitempty"`
+	Monthly int `json:"monthly,omitempty"`
+	Yearly  int `json:"yearly,omitempty"`
+}
+
+// Mail is the Google Workspace mail setup of a domain.
+type Mail struct {
+	// Domain receives mail; inside or equal to the stack's domain.
+	Domain string `json:"domain"`
+	// DKIMSelector is the DKIM selector; "" means "google".
+	DKIMSelector string `json:"dkimSelector,omitempty"`
+	// DMARC is the published DMARC policy.
+	DMARC DMARC `json:"dmarc"`
+}
+
+// DMARC is a DMARC policy.
+type DMARC struct {
+	// Policy is none, quarantine or reject.
+	Policy string `json:"policy"`
+	// ReportTo is the address aggregate reports go to; optional.
+	ReportTo string `json:"reportTo,omitempty"`
+}
+
+// Security configures scanning and OS updates.
+type Security struct {
+	// Scanner is eset or clamav.
+	Scanner string `json:"scanner"`
+	// ScanPaths are the absolute paths scanned.
+	ScanPaths []string `json:"scanPaths"`
+	// Updates configures rolling OS updates.
+	Updates Updates `json:"updates"`
+}
+
+// Updates configures rolling OS updates through Landscape.
+type Updates struct {
+	// Window is the daily time range updates may run in, "HH:MM-HH:MM" (UTC); it may wrap midnight.
+	Window string `json:"window"`
+	// MaxUnavailable is how many nodes may update at once; at least 1.
+	MaxUnavailable int `json:"maxUnavailable"`
+}

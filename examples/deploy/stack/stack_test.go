@@ -1,0 +1,160 @@
+package stack_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/examples/deploy/stack"
+)
+
+// demoStack is the demo stack the deploy example runs by default.
+const demoStack = "../stack.yaml"
+
+// demo loads a fresh copy of the demo stack.
+func demo(t *testing.T) *stack.Stack {
+	t.Helper()
+	s, err := stack.Load(demoStack)
+	require.NoError(t, err)
+	return s
+}
+
+func TestDemoStackIsValid(t *testing.T) {
+	s := demo(t)
+	require.NoError(t, s.Validate())
+	assert.Len(t, s.Nodes, 7)
+	assert.True(t, s.Nodes[2].Has(stack.RoleControlPlane))
+	assert.False(t, s.Nodes[0].Has(stack.RoleWorker))
+}
+
+func TestParseIsStrict(t *testing.T) {
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"unknown top-level field", "name: x\nfoo: 1\n", `unknown field "foo"`},
+		{"unknown nested field names its path", "nodes:\n- name: a\n  roles: [worker]\n  rack: 4\n", `unknown field "nodes[0].rack"`},
+		{"duplicate key", "name: a\nname: b\n", `"name" already set`},
+		{"wrong type names the field", "mesh:\n  port: high\n", "mesh.port"},
+		{"case matters", "Name: x\n", `unknown field "Name"`},
+		{"not yaml", "nodes: [\n", "yaml"},
+		{"empty", "", "empty document"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := stack.Parse([]byte(tt.doc))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+}
+
+func TestValidateNamesEveryProblem(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*stack.Stack)
+		want   []string // each must appear in the error, with its path
+	}{
+		{"bad hostname", func(s *stack.Stack) { s.Sites[0].Hosts[1] = "exa mple.com" },
+			[]string{`sites[0].hosts[1]: invalid value "exa mple.com": not a hostname`}},
+		{"host outside the zone", func(s *stack.Stack) { s.Sites[1].Hosts[0] = "shop.example.org" },
+			[]string{`sites[1].hosts[0]: invalid value "shop.example.org": not inside domain "example.com"`}},
+		{"single-label host", func(s *stack.Stack) { s.Sites[1].Hosts[0] = "shop" },
+			[]string{`sites[1].hosts[0]: invalid value "shop": not a fully qualified hostname`}},
+		{"duplicate host across sites", func(s *stack.Stack) { s.Sites[1].Hosts[0] = "www.example.com" },
+			[]string{`sites[1].hosts[0]: invalid value "www.example.com": duplicate of sites[0].hosts[1]`}},
+		{"duplicate node name", func(s *stack.Stack) { s.Nodes[3].Name = "node-ams-1" },
+			[]string{`nodes[3].name: invalid value "node-ams-1": duplicate of nodes[2].name`}},
+		{"overlapping subnets", func(s *stack.Stack) { s.Cluster.PodSubnet = "10.88.128.0/17" },
+			[]string{`cluster.podSubnet: invalid value "10.88.128.0/17": overlaps mesh.subnet (10.88.0.0/16)`}},
+		{"service overlaps pods", func(s *stack.Stack) { s.Cluster.ServiceSubnet = "10.244.0.0/24" },
+			[]string{`cluster.serviceSubnet: invalid value "10.244.0.0/24": overlaps cluster.podSubnet`}},
+		{"pool outside the mesh", func(s *stack.Stack) { s.Cluster.LoadBalancerPool = "192.168.0.0/24" },
+			[]string{`cluster.loadBalancerPool: invalid value "192.168.0.0/24": not inside mesh.subnet`}},
+		{"mesh address outside the subnet", func(s *stack.Stack) { s.Nodes[2].MeshAddress = "10.89.0.1" },
+			[]string{`nodes[2].meshAddress: invalid value "10.89.0.1": outside mesh.subnet (10.88.0.0/16)`}},
+		{"mesh address in the pool", func(s *stack.Stack) { s.Nodes[2].MeshAddress = "10.88.255.7" },
+			[]string{`nodes[2].meshAddress: invalid value "10.88.255.7": inside cluster.loadBalancerPool`}},
+		{"mesh broadcast", func(s *stack.Stack) { s.Nodes[2].MeshAddress = "10.88.255.255" },
+			[]string{`nodes[2].meshAddress: invalid value "10.88.255.255": the network or broadcast address`}},
+		{"replicas above eligible", func(s *stack.Stack) { s.Sites[0].Data[0].Replicas = 6 },
+			[]string{`sites[0].data[0].replicas: invalid value "6": above the 5 eligible (worker) nodes`}},
+		{"zero replicas", func(s *stack.Stack) { s.Sites[0].Data[0].Replicas = 0 },
+			[]string{`sites[0].data[0].replicas: invalid value "0": must be at least 1`}},
+		{"bad subnet", func(s *stack.Stack) { s.Mesh.Subnet = "10.88.0.0/33" },
+			[]string{`mesh.subnet: invalid value "10.88.0.0/33": not a CIDR subnet`}},
+		{"subnet with host bits", func(s *stack.Stack) { s.Mesh.Subnet = "10.88.1.0/16" },
+			[]string{`mesh.subnet: invalid value "10.88.1.0/16": host bits set: the subnet is 10.88.0.0/16`}},
+		{"unknown role", func(s *stack.Stack) { s.Nodes[0].Roles = []stack.Role{"router"} },
+			[]string{`nodes[0].roles[0]: invalid value "router": supported values: "firewall", "control-plane", "worker"`}},
+		{"no firewall left", func(s *stack.Stack) {
+			s.Nodes[0].Roles = []stack.Role{stack.RoleWorker}
+			s.Nodes[1].Roles = []stack.Role{stack.RoleWorker}
+		}, []string{`nodes: no node has the role "firewall"`}},
+		{"bad public address", func(s *stack.Stack) { s.Nodes[1].PublicAddresses[0] = "198.51.100.300" },
+			[]string{`nodes[1].publicAddresses[0]: invalid value "198.51.100.300": not an IP address`}},
+		{"public address in overlay", func(s *stack.Stack) { s.Nodes[1].PublicAddresses[0] = "10.88.0.5" },
+			[]string{`nodes[1].publicAddresses[0]: invalid value "10.88.0.5": inside mesh.subnet`}},
+		{"relative data path", func(s *stack.Stack) { s.Sites[1].Data[0].Path = "srv/shop" },
+			[]string{`sites[1].data[0].path: invalid value "srv/shop": not a clean absolute path below /`}},
+		{"bad tinc network", func(s *stack.Stack) { s.Mesh.Network = "web-infra" },
+			[]string{`mesh.network: invalid value "web-infra": not a tinc network name`}},
+		{"bad service port", func(s *stack.Stack) { s.Sites[0].Service.Port = 0 },
+			[]string{`sites[0].service.port: invalid value "0": not a port (1-65535)`}},
+		{"backup keeps nothing", func(s *stack.Stack) { s.Backup.Keep = stack.Keep{} },
+			[]string{`backup.keep: keeps nothing`}},
+		{"backup too often", func(s *stack.Stack) { s.Backup.Every = "10s" },
+			[]string{`backup.every: invalid value "10s": must be at least 1m`}},
+		{"dmarc policy", func(s *stack.Stack) { s.Mail.DMARC.Policy = "block" },
+			[]string{`mail.dmarc.policy: invalid value "block": supported values: "none", "quarantine", "reject"`}},
+		{"dmarc report address", func(s *stack.Stack) { s.Mail.DMARC.ReportTo = "Reports <r@example.com>" },
+			[]string{`mail.dmarc.reportTo: invalid value "Reports <r@example.com>": not a bare e-mail address`}},
+		{"update window", func(s *stack.Stack) { s.Security.Updates.Window = "25:00-05:00" },
+			[]string{`security.updates.window: invalid value "25:00-05:00"`}},
+		{"updates take every worker", func(s *stack.Stack) { s.Security.Updates.MaxUnavailable = 5 },
+			[]string{`security.updates.maxUnavailable: invalid value "5": must leave a worker running (5 workers)`}},
+		{"scanner", func(s *stack.Stack) { s.Security.Scanner = "norton" },
+			[]string{`security.scanner: invalid value "norton": supported values: "eset", "clamav"`}},
+		{"several problems at once", func(s *stack.Stack) {
+			s.Name = ""
+			s.Nodes[0].Region = "EU West"
+			s.Sites[0].Service.Namespace = ""
+		}, []string{"name: required", `nodes[0].region: invalid value "EU West"`, "sites[0].service.namespace: required"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := demo(t)
+			tt.mutate(s)
+			err := s.Validate()
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, webinfra.ErrInvalidArgument))
+			var ve *webinfra.ValidationError
+			require.ErrorAs(t, err, &ve)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.Len(t, ve.Errors, len(tt.want), "only the expected problems:\n%s", err)
+		})
+	}
+}
+
+func TestEmptyStackReportsRequiredFields(t *testing.T) {
+	err := (&stack.Stack{}).Validate()
+	require.Error(t, err)
+	for _, w := range []string{"name: required", "domain: required", "mesh.network: required", "mesh.subnet: required", "nodes: at least one node is required", "cluster.podSubnet: required"} {
+		assert.Contains(t, err.Error(), w)
+	}
+}
+
+func TestParseWindow(t *testing.T) {
+	start, end, err := stack.ParseWindow("22:30-04:00")
+	require.NoError(t, err)
+	assert.Equal(t, "22h30m0s", start.String())
+	assert.Equal(t, "4h0m0s", end.String())
+	for _, bad := range []string{"", "02:00", "2-5", "02:00-02:00", "02:00-24:00"} {
+		_, _, err := stack.ParseWindow(bad)
+		assert.Error(t, err, bad)
+	}
+}
