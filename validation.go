@@ -75,18 +75,26 @@ func (p Path) String() string {
 type FieldError struct {
 	// Path locates the field, as rendered by [Path.String].
 	Path string `json:"path"`
-	// Value is the offending value, rendered for humans; "" when the problem is a missing value.
-	Value string `json:"value,omitempty"`
+	// Value is the offending value, rendered for humans; nil when the problem is not about a
+	// value (a required field, a list too short).
+	Value *string `json:"value,omitempty"`
 	// Msg says what is wrong, in lower case: "not a hostname", "overlaps mesh.subnet (10.0.0.0/8)".
 	Msg string `json:"msg"`
 }
 
 // Error renders `path: invalid value "v": msg`, or `path: msg` when there is no value.
 func (e FieldError) Error() string {
-	if e.Value == "" {
+	if e.Value == nil {
 		return e.Path + ": " + e.Msg
 	}
-	return fmt.Sprintf("%s: invalid value %q: %s", e.Path, e.Value, e.Msg)
+	return fmt.Sprintf("%s: invalid value %q: %s", e.Path, *e.Value, e.Msg)
+}
+
+func (e FieldError) value() string {
+	if e.Value == nil {
+		return ""
+	}
+	return "=" + *e.Value
 }
 
 // ValidationError collects every problem of a desired state, so that one Validate call reports
@@ -100,9 +108,15 @@ type ValidationError struct {
 	Errors []FieldError `json:"errors"`
 }
 
-// Add records a problem with a value at path.
+// Add records a problem at path; value is the offending value, or nil when the problem is not
+// about a value.
 func (v *ValidationError) Add(path Path, value any, msg string) {
-	v.Errors = append(v.Errors, FieldError{Path: path.String(), Value: render(value), Msg: msg})
+	e := FieldError{Path: path.String(), Msg: msg}
+	if value != nil {
+		r := render(value)
+		e.Value = &r
+	}
+	v.Errors = append(v.Errors, e)
 }
 
 // Invalid records that the value at path is invalid, and why.
@@ -171,9 +185,11 @@ func (v *ValidationError) Err() error {
 		return nil
 	}
 	slices.SortFunc(v.Errors, func(a, b FieldError) int {
-		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Msg, b.Msg), strings.Compare(a.Value, b.Value))
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Msg, b.Msg), strings.Compare(a.value(), b.value()))
 	})
-	v.Errors = slices.Compact(v.Errors)
+	v.Errors = slices.CompactFunc(v.Errors, func(a, b FieldError) bool {
+		return a.Path == b.Path && a.Msg == b.Msg && a.value() == b.value()
+	})
 	return v
 }
 
@@ -193,8 +209,6 @@ func (v *ValidationError) Is(target error) bool { return target == ErrInvalidArg
 // they format as Redacted.
 func render(value any) string {
 	switch x := value.(type) {
-	case nil:
-		return ""
 	case string:
 		return x
 	case fmt.Stringer:

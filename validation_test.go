@@ -80,3 +80,18 @@ func TestValidationValueRedactsSecrets(t *testing.T) {
 	v.Invalid(webinfra.NewPath("token"), webinfra.NewSecret("abc"), "too short")
 	assert.Equal(t, `token: invalid value "(sensitive)": too short`, v.Err().Error())
 }
+
+func TestValidationDistinguishesEmptyValueFromNone(t *testing.T) {
+	var v webinfra.ValidationError
+	v.Invalid(webinfra.NewPath("host"), "", "not a hostname")
+	v.Required(webinfra.NewPath("host"))
+	v.Add(webinfra.NewPath("host"), nil, "not a hostname")
+	err := v.Err()
+	assert.Equal(t, `host: not a hostname
+host: invalid value "": not a hostname
+host: required`, err.Error())
+	require.Len(t, v.Errors, 3, "an empty value and no value are different problems")
+	assert.Nil(t, v.Errors[0].Value)
+	require.NotNil(t, v.Errors[1].Value)
+	assert.Equal(t, "", *v.Errors[1].Value)
+}
