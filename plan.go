@@ -203,8 +203,11 @@ func (p Plan) Empty() bool { return len(p.Changes) == 0 }
 
 // Summary counts the changes of a plan by action.
 type Summary struct {
+	// Create counts the changes that create a resource.
 	Create int `json:"create"`
+	// Update counts the changes that update a resource in place.
 	Update int `json:"update"`
+	// Delete counts the changes that delete a resource.
 	Delete int `json:"delete"`
 }
 

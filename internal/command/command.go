@@ -52,8 +52,11 @@ func (c Cmd) argv() []string {
 
 // Result is what a finished program left behind.
 type Result struct {
-	Stdout   []byte
-	Stderr   []byte
+	// Stdout is everything the program wrote to standard output.
+	Stdout []byte
+	// Stderr is everything the program wrote to standard error.
+	Stderr []byte
+	// ExitCode is the exit status; -1 when the program did not start or was killed by a signal.
 	ExitCode int
 }
 
@@ -68,12 +71,15 @@ type Runner interface {
 
 // ExitError reports a program that ran and exited non-zero.
 type ExitError struct {
-	Cmd      string
+	// Cmd is the command line, as [Cmd.String] renders it.
+	Cmd string
+	// ExitCode is the non-zero exit status.
 	ExitCode int
 	// Stderr is the tail of the program's standard error, for the message.
 	Stderr string
 }
 
+// Error renders the command, its status and the tail of its standard error.
 func (e *ExitError) Error() string {
 	msg := fmt.Sprintf("command: %s: exit status %d", e.Cmd, e.ExitCode)
 	if e.Stderr != "" {

@@ -27,9 +27,12 @@ type Limiter struct {
 // Budget is a request limit as an API documents it: Requests per Per. Burst is how many requests
 // may go at once after a quiet spell; 0 means 1, which spreads calls evenly.
 type Budget struct {
+	// Requests is how many requests the API allows per period; positive.
 	Requests int
-	Per      time.Duration
-	Burst    int
+	// Per is the period; positive.
+	Per time.Duration
+	// Burst is how many requests may go at once; 0 means 1.
+	Burst int
 }
 
 // New returns a limiter enforcing b. Requests and Per must be positive.

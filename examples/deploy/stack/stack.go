@@ -96,9 +96,12 @@ type Site struct {
 
 // Service names a Kubernetes service and port.
 type Service struct {
+	// Namespace is the service's namespace; a DNS label.
 	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	Port      int    `json:"port"`
+	// Name is the service's name; a DNS label.
+	Name string `json:"name"`
+	// Port is the service port traffic goes to (1-65535).
+	Port int `json:"port"`
 }
 
 // DataFolder is data replicated among the nodes that may run its site.
@@ -123,12 +126,18 @@ type Backup struct {
 
 // Keep counts the snapshots retention keeps, as restic's forget does; at least one is positive.
 type Keep struct {
-	Last    int `json:"last,omitempty"`
-	Hourly  int `json:"hourly,omitempty"`
-	Daily   int `json:"daily,omitempty"`
-	Weekly  int `json:"weekly,omitempty"`
+	// Last keeps the newest N snapshots.
+	Last int `json:"last,omitempty"`
+	// Hourly keeps the newest snapshot of each of the last N hours that have one.
+	Hourly int `json:"hourly,omitempty"`
+	// Daily keeps the newest snapshot of each of the last N days that have one.
+	Daily int `json:"daily,omitempty"`
+	// Weekly keeps the newest snapshot of each of the last N weeks that have one.
+	Weekly int `json:"weekly,omitempty"`
+	// Monthly keeps the newest snapshot of each of the last N months that have one.
 	Monthly int `json:"monthly,omitempty"`
-	Yearly  int `json:"yearly,omitempty"`
+	// Yearly keeps the newest snapshot of each of the last N years that have one.
+	Yearly int `json:"yearly,omitempty"`
 }
 
 // Mail is the Google Workspace mail setup of a domain.
