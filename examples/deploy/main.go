@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	fmt.Fprintf(stderr, "deploy: stack %q from %s: %s\n", st.Name, name, describe(st))
+
 	plan, err := planAll(ctx, st)
 	if err != nil {
 		fmt.Fprintf(stderr, "deploy: plan: %v\n", err)
@@ -80,6 +82,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// describe summarises a valid stack in one line.
+func describe(st *stack.Stack) string {
+	regions := map[string]bool{}
+	for _, n := range st.Nodes {
+		regions[n.Region] = true
+	}
+	folders := 0
+	for _, s := range st.Sites {
+		folders += len(s.Data)
+	}
+	return fmt.Sprintf("%d nodes in %d regions, %d sites, %d data folders", len(st.Nodes), len(regions), len(st.Sites), folders)
 }
 
 func load(path string) (*stack.Stack, string, error) {

@@ -23,6 +23,7 @@ func TestDemoPlansWithoutCredentials(t *testing.T) {
 	code, out, errOut := runDeploy(t)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "No changes.")
+	assert.Contains(t, errOut, `stack "demo" from (built-in demo): 7 nodes in 3 regions, 2 sites, 3 data folders`)
 
 	code, out, errOut = runDeploy(t, "--stack", "stack.yaml")
 	require.Equal(t, 0, code, errOut)
