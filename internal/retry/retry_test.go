@@ -112,7 +112,7 @@ func TestDoGivesUpWhenHintExceedsCap(t *testing.T) {
 func TestDoRespectsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	calls := 0
-	p := retry.Policy{Attempts: 10, BaseDelay: time.Hour, MaxDelay: time.Hour}
+	p := retry.Policy{Attempts: 10, BaseDelay: time.Hour, MaxDelay: time.Hour, Jitter: func(d time.Duration) time.Duration { return d }}
 	done := make(chan error, 1)
 	go func() {
 		done <- retry.Do(ctx, p, func(context.Context) error { calls++; return errFlaky })
