@@ -71,6 +71,7 @@ type Server struct {
 	window  time.Time
 	used    int
 	locked  time.Time
+	limited int
 }
 
 // NewServer starts a fake on loopback. Close it when done.
@@ -176,6 +177,24 @@ func (s *Server) Count(endpoint string) int {
 	return n
 }
 
+// Limited returns how many requests were answered 429 because the budget was spent.
+func (s *Server) Limited() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limited
+}
+
+// Zones returns the zones by name, with their IDs.
+func (s *Server) Zones() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.zones))
+	for id, name := range s.zones {
+		out[name] = id
+	}
+	return out
+}
+
 // ResetCalls forgets the recorded calls.
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
@@ -221,6 +240,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls = append(s.calls, ep)
 	if wait, limited := s.overBudget(); limited {
+		s.limited++
 		s.mu.Unlock()
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		writeError(w, http.StatusTooManyRequests, 971, "Please wait and consider throttling your request speed")
