@@ -129,4 +129,3 @@ func BenchmarkBisect(b *testing.B) {
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
 	b.ReportMetric(float64(calls)/float64(b.N)/200, "calls-cand/base")
 }
-
