@@ -99,7 +99,7 @@ func (o recordOp) change() webinfra.Change {
 	if r == nil {
 		r = o.before
 	}
-	ch.ID = r.Name + " " + string(r.Type)
+	ch.ID = r.String()
 	if o.before != nil {
 		ch.Before = o.before.fields()
 		if o.adopt {

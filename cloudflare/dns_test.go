@@ -175,7 +175,7 @@ func TestBisectionIsolatesRejectedChange(t *testing.T) {
 	var applyErr *cloudflare.ApplyError
 	require.ErrorAs(t, err, &applyErr)
 	require.Len(t, applyErr.Rejected, 1)
-	assert.Equal(t, "b137.example.com A", applyErr.Rejected[0].Change.ID)
+	assert.Equal(t, "b137.example.com A 192.0.2.138", applyErr.Rejected[0].Change.ID)
 	assert.Equal(t, int64(cloudflare.CodeIdenticalRecord), applyErr.Rejected[0].Errors[0].Code)
 	assert.ErrorIs(t, err, webinfra.ErrInvalidArgument)
 	calls := e.srv.Count(batchCall)

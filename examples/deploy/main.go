@@ -4,9 +4,11 @@
 //	go run ./examples/deploy --stack my.yaml --output json
 //
 // It loads the stack strictly, validates it (every problem reported with its field path, exit
-// status 1), composes the plans of the concern packages into one and prints it. With no
-// credentials every concern runs against its built-in simulated service. The concern packages plug
-// in here as they land; until then the plan is empty.
+// status 1), composes the plans of the concern packages into one, prints it, applies it (unless
+// --dry-run) and plans again to show that nothing is left to do. With no credentials every
+// concern runs against its built-in simulated service; CLOUDFLARE_API_TOKEN selects the real
+// Cloudflare. Concerns landed so far: Cloudflare DNS (each site hostname proxied to the firewall
+// nodes' public addresses).
 package main
 
 import (
@@ -40,6 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	stackPath := fs.String("stack", "", "stack file (YAML); empty means the built-in demo stack")
 	output := fs.String("output", "text", "plan format: text or json")
+	dryRun := fs.Bool("dry-run", false, "plan only; change nothing")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -72,7 +75,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	fmt.Fprintf(stderr, "deploy: stack %q from %s: %s\n", st.Name, name, describe(st))
 
-	plan, err := planAll(ctx, st)
+	steps, simulated, closeAll, err := connect(st)
+	if err != nil {
+		fmt.Fprintf(stderr, "deploy: %v\n", err)
+		return 1
+	}
+	defer closeAll()
+	if simulated {
+		fmt.Fprintln(stderr, "deploy: no credentials given: running against the built-in simulated services")
+	}
+
+	plan, err := planAll(ctx, steps)
 	if err != nil {
 		fmt.Fprintf(stderr, "deploy: plan: %v\n", err)
 		return 1
@@ -81,7 +94,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "deploy: %v\n", err)
 		return 1
 	}
+	if *dryRun || plan.Empty() {
+		return 0
+	}
+	for _, s := range steps {
+		if err := s.Apply(ctx); err != nil {
+			fmt.Fprintf(stderr, "deploy: apply: %v\n", err)
+			return 1
+		}
+	}
+	again, err := planAll(ctx, steps)
+	if err != nil {
+		fmt.Fprintf(stderr, "deploy: plan after apply: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "deploy: applied; plan after apply: %s\n", again.Summary())
+	if !again.Empty() {
+		return 1
+	}
 	return 0
+}
+
+// step is one concern's part of the deployment.
+type step interface {
+	// Plan computes the concern's changes, reading only.
+	Plan(ctx context.Context) (webinfra.Plan, error)
+	// Apply performs the changes of the last Plan.
+	Apply(ctx context.Context) error
+}
+
+// connect builds the steps of every concern that has landed, with real clients where
+// credentials are given and simulated services otherwise.
+func connect(st *stack.Stack) (steps []step, simulated bool, closeAll func(), err error) {
+	cf, sim, closeCF, err := cloudflareClient(st)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	return []step{&dnsStep{client: cf, state: dnsState(st)}}, sim, closeCF, nil
 }
 
 // describe summarises a valid stack in one line.
@@ -106,11 +155,17 @@ func load(path string) (*stack.Stack, string, error) {
 	return st, path, err
 }
 
-// planAll composes the plans of every concern for the stack, in the order Apply runs them. Each
-// concern package adds its planner here when it lands.
-func planAll(ctx context.Context, st *stack.Stack) (webinfra.Plan, error) {
+// planAll composes the plans of every step, in the order Apply runs them.
+func planAll(ctx context.Context, steps []step) (webinfra.Plan, error) {
 	var plan webinfra.Plan
-	return plan, ctx.Err()
+	for _, s := range steps {
+		p, err := s.Plan(ctx)
+		if err != nil {
+			return webinfra.Plan{}, err
+		}
+		plan.Append(p)
+	}
+	return plan, nil
 }
 
 func printPlan(w io.Writer, plan webinfra.Plan, format string) error {

@@ -19,18 +19,26 @@ func runDeploy(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-func TestDemoPlansWithoutCredentials(t *testing.T) {
+func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
+	t.Setenv("CLOUDFLARE_API_TOKEN", "")
 	code, out, errOut := runDeploy(t)
 	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "No changes.")
 	assert.Contains(t, errOut, `stack "demo" from (built-in demo): 7 nodes in 3 regions, 2 sites, 3 data folders`)
+	assert.Contains(t, errOut, "built-in simulated services")
+	// 3 hostnames, each proxied to the two firewalls' three public addresses.
+	assert.Contains(t, out, "+ dns_record shop.example.com A 198.51.100.10")
+	assert.Contains(t, out, "+ dns_record www.example.com AAAA 2001:db8::10")
+	assert.Contains(t, out, "Plan: 9 to create, 0 to update, 0 to delete.")
+	assert.Contains(t, errOut, "plan after apply: No changes.")
 
-	code, out, errOut = runDeploy(t, "--stack", "stack.yaml")
+	code, out, errOut = runDeploy(t, "--stack", "stack.yaml", "--dry-run")
 	require.Equal(t, 0, code, errOut)
-	assert.NotEmpty(t, out)
+	assert.Contains(t, out, "Plan: 9 to create")
+	assert.NotContains(t, errOut, "applied")
 }
 
 func TestJSONOutput(t *testing.T) {
+	t.Setenv("CLOUDFLARE_API_TOKEN", "")
 	code, out, errOut := runDeploy(t, "--output", "json")
 	require.Equal(t, 0, code, errOut)
 	var plan struct {
@@ -38,8 +46,8 @@ func TestJSONOutput(t *testing.T) {
 		Summary map[string]int    `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &plan))
-	assert.NotNil(t, plan.Changes)
-	assert.Contains(t, plan.Summary, "create")
+	assert.Len(t, plan.Changes, 9)
+	assert.Equal(t, 9, plan.Summary["create"])
 }
 
 // writeStack writes the demo stack with one line replaced, and returns its path.

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+
+	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/cloudflare"
+	"github.com/webinfra/webinfra/cloudflare/cloudflaretest"
+	"github.com/webinfra/webinfra/examples/deploy/stack"
+)
+
+// dnsState turns the stack's sites into Cloudflare records: every site hostname is proxied to
+// the firewall nodes' public addresses (A for IPv4, AAAA for IPv6), since the firewalls are
+// where public traffic enters the mesh.
+func dnsState(st *stack.Stack) cloudflare.DNS {
+	d := cloudflare.DNS{Zone: st.Domain, Owner: st.Name}
+	for _, site := range st.Sites {
+		for _, host := range site.Hosts {
+			for _, n := range st.Nodes {
+				if !n.Has(stack.RoleFirewall) {
+					continue
+				}
+				for _, a := range n.PublicAddresses {
+					addr := netip.MustParseAddr(a) // validated by Stack.Validate
+					typ := cloudflare.TypeA
+					if addr.Is6() {
+						typ = cloudflare.TypeAAAA
+					}
+					d.Records = append(d.Records, cloudflare.Record{
+						Name: host, Type: typ, Content: addr.String(), Proxied: true,
+						Comment: "site " + site.Name,
+					})
+				}
+			}
+		}
+	}
+	return d
+}
+
+// cloudflareClient returns a client for the real API when CLOUDFLARE_API_TOKEN is set, and
+// otherwise one for a built-in simulated Cloudflare holding the stack's zone. close releases it.
+func cloudflareClient(st *stack.Stack) (c *cloudflare.Client, simulated bool, close func(), err error) {
+	if token := os.Getenv("CLOUDFLARE_API_TOKEN"); token != "" {
+		c, err = cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret(token)})
+		return c, false, func() {}, err
+	}
+	srv := cloudflaretest.NewServer(cloudflaretest.Options{})
+	srv.AddZone(st.Domain)
+	c, err = cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret("simulated"), BaseURL: srv.URL()})
+	return c, true, srv.Close, err
+}
+
+// dnsStep plans the stack's DNS records and, unless dryRun, applies them.
+type dnsStep struct {
+	client *cloudflare.Client
+	state  cloudflare.DNS
+	plan   *cloudflare.DNSPlan
+}
+
+func (s *dnsStep) Plan(ctx context.Context) (webinfra.Plan, error) {
+	p, err := s.client.PlanDNS(ctx, s.state)
+	if err != nil {
+		return webinfra.Plan{}, fmt.Errorf("dns: %w", err)
+	}
+	s.plan = p
+	return p.Plan(), nil
+}
+
+func (s *dnsStep) Apply(ctx context.Context) error {
+	if err := s.client.ApplyDNS(ctx, s.plan); err != nil {
+		return fmt.Errorf("dns: %w", err)
+	}
+	return nil
+}
