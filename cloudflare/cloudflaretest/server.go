@@ -1,7 +1,7 @@
 // Package cloudflaretest is an in-memory fake of the parts of Cloudflare's API the cloudflare
 // package uses, served over HTTP on loopback so that the real client code is what tests run:
 // zones, DNS record listing (with the empty last page cloudflare-go's pager waits for), the
-// transactional batch endpoint, and IP ranges. It answers in Cloudflare's envelope with its error
+// transactional batch endpoint, zone settings, and IP ranges. It answers in Cloudflare's envelope with its error
 // codes, enforces a request budget with 429 and Retry-After, injects faults and latency, and
 // counts calls per endpoint.
 package cloudflaretest
@@ -61,17 +61,18 @@ type Server struct {
 	srv  *httptest.Server
 	opts Options
 
-	mu      sync.Mutex
-	zones   map[string]string             // id -> name
-	records map[string]map[string]*Record // zone id -> record id -> record
-	nextID  int
-	calls   []string
-	faults  []*Fault
-	errs    []string
-	window  time.Time
-	used    int
-	locked  time.Time
-	limited int
+	mu       sync.Mutex
+	zones    map[string]string             // id -> name
+	records  map[string]map[string]*Record // zone id -> record id -> record
+	settings map[string]map[string]any     // zone id -> setting name -> value
+	nextID   int
+	calls    []string
+	faults   []*Fault
+	errs     []string
+	window   time.Time
+	used     int
+	locked   time.Time
+	limited  int
 }
 
 // NewServer starts a fake on loopback. Close it when done.
@@ -92,7 +93,7 @@ func NewServer(opts Options) *Server {
 			opts.IPv6 = append(opts.IPv6, netip.MustParsePrefix(p))
 		}
 	}
-	s := &Server{opts: opts, zones: map[string]string{}, records: map[string]map[string]*Record{}}
+	s := &Server{opts: opts, zones: map[string]string{}, records: map[string]map[string]*Record{}, settings: map[string]map[string]any{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -125,6 +126,7 @@ func (s *Server) AddZone(name string) string {
 	id := fmt.Sprintf("zone%04d", s.nextID)
 	s.zones[id] = name
 	s.records[id] = map[string]*Record{}
+	s.settings[id] = defaultSettings()
 	return id
 }
 
@@ -263,6 +265,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.listRecords(w, r, parts[1])
 	case ep == "POST /zones/{id}/dns_records/batch":
 		s.batch(w, r, parts[1])
+	case len(parts) == 4 && parts[0] == "zones" && parts[2] == "settings" && (r.Method == http.MethodGet || r.Method == http.MethodPatch):
+		s.setting(w, r, parts[1], parts[3])
 	default:
 		s.mu.Lock()
 		s.errs = append(s.errs, "unimplemented endpoint "+ep)
