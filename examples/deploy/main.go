@@ -7,8 +7,8 @@
 // status 1), composes the plans of the concern packages into one, prints it, applies it (unless
 // --dry-run) and plans again to show that nothing is left to do. With no credentials every
 // concern runs against its built-in simulated service; CLOUDFLARE_API_TOKEN selects the real
-// Cloudflare. Concerns landed so far: Cloudflare DNS (each site hostname proxied to the firewall
-// nodes' public addresses).
+// Cloudflare. Concerns landed so far: Cloudflare zone settings (a strict-TLS baseline) and DNS (each
+// site hostname proxied to the firewall nodes' public addresses).
 package main
 
 import (
@@ -130,7 +130,10 @@ func connect(st *stack.Stack) (steps []step, simulated bool, closeAll func(), er
 	if err != nil {
 		return nil, false, nil, err
 	}
-	return []step{&dnsStep{client: cf, state: dnsState(st)}}, sim, closeCF, nil
+	return []step{
+		&settingsStep{client: cf, state: zoneSettings(st)},
+		&dnsStep{client: cf, state: dnsState(st)},
+	}, sim, closeCF, nil
 }
 
 // describe summarises a valid stack in one line.

@@ -28,7 +28,8 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 	// 3 hostnames, each proxied to the two firewalls' three public addresses.
 	assert.Contains(t, out, "+ dns_record shop.example.com A 198.51.100.10")
 	assert.Contains(t, out, "+ dns_record www.example.com AAAA 2001:db8::10")
-	assert.Contains(t, out, "Plan: 9 to create, 0 to update, 0 to delete.")
+	assert.Contains(t, out, `~ zone_setting example.com ssl`)
+	assert.Contains(t, out, "Plan: 9 to create, 4 to update, 0 to delete.")
 	assert.Contains(t, errOut, "plan after apply: No changes.")
 
 	code, out, errOut = runDeploy(t, "--stack", "stack.yaml", "--dry-run")
@@ -46,8 +47,9 @@ func TestJSONOutput(t *testing.T) {
 		Summary map[string]int    `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &plan))
-	assert.Len(t, plan.Changes, 9)
+	assert.Len(t, plan.Changes, 13)
 	assert.Equal(t, 9, plan.Summary["create"])
+	assert.Equal(t, 4, plan.Summary["update"]) // automatic_https_rewrites is on already
 }
 
 // writeStack writes the demo stack with one line replaced, and returns its path.
