@@ -1,7 +1,7 @@
 // Package cloudflaretest is an in-memory fake of the parts of Cloudflare's API the cloudflare
 // package uses, served over HTTP on loopback so that the real client code is what tests run:
 // zones, DNS record listing (with the empty last page cloudflare-go's pager waits for), the
-// transactional batch endpoint, zone settings, and IP ranges. It answers in Cloudflare's envelope with its error
+// transactional batch endpoint, zone settings, cache purges, and IP ranges. It answers in Cloudflare's envelope with its error
 // codes, enforces a request budget with 429 and Retry-After, injects faults and latency, and
 // counts calls per endpoint.
 package cloudflaretest
@@ -52,6 +52,8 @@ type Options struct {
 	Now func() time.Time
 	// MaxPerPage caps per_page of record listings; 0 means 5000.
 	MaxPerPage int
+	// MaxPurgeItems caps the items of one purge call; 0 means 30, the Free plan's limit.
+	MaxPurgeItems int
 	// IPv4 and IPv6 are the ranges /ips returns; nil means a fixed realistic set.
 	IPv4, IPv6 []netip.Prefix
 }
@@ -65,6 +67,7 @@ type Server struct {
 	zones    map[string]string             // id -> name
 	records  map[string]map[string]*Record // zone id -> record id -> record
 	settings map[string]map[string]any     // zone id -> setting name -> value
+	purges   []PurgeRequest
 	nextID   int
 	calls    []string
 	faults   []*Fault
@@ -79,6 +82,9 @@ type Server struct {
 func NewServer(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxPurgeItems == 0 {
+		opts.MaxPurgeItems = 30
 	}
 	if opts.MaxPerPage == 0 {
 		opts.MaxPerPage = 5000
@@ -265,6 +271,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.listRecords(w, r, parts[1])
 	case ep == "POST /zones/{id}/dns_records/batch":
 		s.batch(w, r, parts[1])
+	case ep == "POST /zones/{id}/purge_cache":
+		s.purge(w, r, parts[1])
 	case len(parts) == 4 && parts[0] == "zones" && parts[2] == "settings" && (r.Method == http.MethodGet || r.Method == http.MethodPatch):
 		s.setting(w, r, parts[1], parts[3])
 	default:
