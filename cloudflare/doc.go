@@ -11,6 +11,12 @@
 //   - Ownership on the record itself: a marker "webinfra:<owner>" in the comment (every plan) or
 //     as a tag (paid plans), never extra TXT records. Records without this owner's marker are
 //     never changed or deleted; taking one over is explicit ([DNS].Adopt).
+//   - Zone settings ([Settings], [Client.PlanSettings], [Client.ApplySettings]): ssl,
+//     always_use_https, automatic_https_rewrites, min_tls_version, HSTS, and any other by name.
+//   - Cache purge ([Client.Purge]): everything, or URLs, hosts, tags and prefixes chunked to the
+//     per-call limit.
+//   - Origin CA certificates ([Client.IssueOriginCert]): key and CSR made locally, the key a
+//     [webinfra.Secret].
 //   - Cloudflare's IP ranges as []netip.Prefix ([Client.IPRanges]).
 //   - One rate limiter per client shared by every request (DefaultBudget, below Cloudflare's
 //     1,200 requests per 5 minutes), a pause for everyone on 429, and bounded retries that
@@ -20,9 +26,6 @@
 // Make-before-break has one gap Cloudflare's rules impose: replacing A/AAAA records by a CNAME
 // at the same name (or the reverse) cannot keep both, so the swap is sent as one batch, which
 // Cloudflare applies atomically.
-//
-// Not yet here (planned in the same issue): zone settings, cache purge and origin CA
-// certificates.
 //
 // # Errors
 //

@@ -1,7 +1,8 @@
 // Package cloudflaretest is an in-memory fake of the parts of Cloudflare's API the cloudflare
 // package uses, served over HTTP on loopback so that the real client code is what tests run:
 // zones, DNS record listing (with the empty last page cloudflare-go's pager waits for), the
-// transactional batch endpoint, zone settings, cache purges, and IP ranges. It answers in Cloudflare's envelope with its error
+// transactional batch endpoint, zone settings, cache purges, Origin CA certificates, and IP
+// ranges. It answers in Cloudflare's envelope with its error
 // codes, enforces a request budget with 429 and Retry-After, injects faults and latency, and
 // counts calls per endpoint.
 package cloudflaretest
@@ -68,6 +69,7 @@ type Server struct {
 	records  map[string]map[string]*Record // zone id -> record id -> record
 	settings map[string]map[string]any     // zone id -> setting name -> value
 	purges   []PurgeRequest
+	origin   *originCA
 	nextID   int
 	calls    []string
 	faults   []*Fault
@@ -271,6 +273,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.listRecords(w, r, parts[1])
 	case ep == "POST /zones/{id}/dns_records/batch":
 		s.batch(w, r, parts[1])
+	case ep == "POST /certificates":
+		s.issueOriginCert(w, r)
 	case ep == "POST /zones/{id}/purge_cache":
 		s.purge(w, r, parts[1])
 	case len(parts) == 4 && parts[0] == "zones" && parts[2] == "settings" && (r.Method == http.MethodGet || r.Method == http.MethodPatch):
