@@ -9,9 +9,9 @@ export WEBINFRA_TESTBIN := $(TESTBIN)
 
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: test testbin fmt vet lint unit deploy
+.PHONY: test testbin fmt vet lint unit bench deploy
 
-test: testbin fmt vet lint unit
+test: testbin fmt vet lint unit bench
 
 ## testbin: install Debian packages and build the pinned binaries into .testbin/bin (idempotent)
 testbin:
@@ -31,6 +31,10 @@ lint: testbin
 
 unit:
 	go test $(GO_TEST_FLAGS) ./...
+
+## bench: run every benchmark once; they check their targets (call counts, no 429) and fail if missed
+bench:
+	go test -run '^$$' -bench . -benchtime 1x ./...
 
 ## deploy: the main job against the simulated services
 deploy:

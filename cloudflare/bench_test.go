@@ -75,6 +75,10 @@ func BenchmarkConverge10k(b *testing.B) {
 		srvC.Close()
 	}
 	n := float64(b.N)
+	// Targets: 1 zone lookup + list pages + ceil(10,000/200) batches, and no 429 ever.
+	if batches != 50*b.N || zones != b.N || limited != 0 {
+		b.Errorf("per run: %v batch calls (want 50), %v zone lookups (want 1), %v 429s (want 0)", float64(batches)/n, float64(zones)/n, float64(limited)/n)
+	}
 	b.ReportMetric(float64(candCalls)/n, "calls/op")
 	b.ReportMetric(float64(batches)/n, "batch-calls/op")
 	b.ReportMetric(float64(lists)/n, "list-calls/op")
@@ -99,6 +103,9 @@ func BenchmarkNoopReplan(b *testing.B) {
 		}
 		calls += len(srv.Calls())
 		writes += srv.Count(batchCall)
+	}
+	if writes != 0 || calls != 4*b.N {
+		b.Errorf("no-op re-plan made %d writes and %v calls per run (want 0 and 4: zone, 2 pages, empty page)", writes, float64(calls)/float64(b.N))
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
 	b.ReportMetric(float64(writes)/float64(b.N), "writes/op")
@@ -125,6 +132,10 @@ func BenchmarkBisect(b *testing.B) {
 		}
 		calls += srv.Count(batchCall)
 		srv.Close()
+	}
+	// Target: about 2·log2(200)+1 calls; bisection by halves needs at most 2·ceil(log2(200))+1 = 17.
+	if calls > 17*b.N {
+		b.Errorf("isolating one rejected change took %v calls per run, want at most 17", float64(calls)/float64(b.N))
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
 	b.ReportMetric(float64(calls)/float64(b.N)/200, "calls-cand/base")
