@@ -3,6 +3,8 @@ package cloudflare
 import (
 	"cmp"
 	"context"
+	"encoding/json"
+	"net/url"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,27 +26,40 @@ type existing struct {
 	owned  bool
 }
 
-// listRecords reads every record of the zone, following pages until the empty last page.
+// listRecords reads every record of the zone, page by page, until the last page by
+// result_info.total_pages (or an empty page).
+//
+// It decodes the pages itself with encoding/json instead of using cloudflare-go's typed pager:
+// the generated union decoding of RecordResponse took two thirds of a no-op plan's time for a
+// 10,000-record zone (see BenchmarkNoopReplan).
 func (c *Client) listRecords(ctx context.Context, zoneID string, d DNS) ([]existing, error) {
 	var out []existing
-	err := c.do(ctx, true, func(ctx context.Context) error {
-		out = out[:0]
-		pager := c.api.DNS.Records.ListAutoPaging(ctx, dns.RecordListParams{ZoneID: cf.F(zoneID), PerPage: cf.F(float64(listPageSize))})
-		for pager.Next() {
-			cur := pager.Current()
-			_, r, err := fromWire([]byte(cur.JSON.RawJSON()))
+	for page := 1; ; page++ {
+		var res struct {
+			Result     []json.RawMessage `json:"result"`
+			ResultInfo struct {
+				TotalPages int `json:"total_pages"`
+			} `json:"result_info"`
+		}
+		err := c.do(ctx, true, func(ctx context.Context) error {
+			return c.api.Get(ctx, "zones/"+url.PathEscape(zoneID)+"/dns_records",
+				dns.RecordListParams{Page: cf.F(float64(page)), PerPage: cf.F(float64(listPageSize))}, &res)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cloudflare: list records of zone %q (page %d): %w", d.Zone, page, err)
+		}
+		for _, raw := range res.Result {
+			w, r, err := fromWire(raw)
 			if err != nil {
-				return err
+				return nil, fmt.Errorf("cloudflare: list records of zone %q: %w", d.Zone, err)
 			}
 			owned := d.stripMarker(&r)
-			out = append(out, existing{id: cur.ID, record: r.normalized(), owned: owned})
+			out = append(out, existing{id: w.ID, record: r.normalized(), owned: owned})
 		}
-		return pager.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cloudflare: list records of zone %q: %w", d.Zone, err)
+		if len(res.Result) == 0 || page >= res.ResultInfo.TotalPages {
+			return out, nil
+		}
 	}
-	return out, nil
 }
 
 // stripMarker removes this owner's marker from r and reports whether it was there.
