@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"net/url"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
