@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"net/netip"
 	"os"
 
@@ -53,29 +51,6 @@ func cloudflareClient(st *stack.Stack) (c *cloudflare.Client, simulated bool, cl
 	return c, true, srv.Close, err
 }
 
-// dnsStep plans the stack's DNS records and, unless dryRun, applies them.
-type dnsStep struct {
-	client *cloudflare.Client
-	state  cloudflare.DNS
-	plan   *cloudflare.DNSPlan
-}
-
-func (s *dnsStep) Plan(ctx context.Context) (webinfra.Plan, error) {
-	p, err := s.client.PlanDNS(ctx, s.state)
-	if err != nil {
-		return webinfra.Plan{}, fmt.Errorf("dns: %w", err)
-	}
-	s.plan = p
-	return p.Plan(), nil
-}
-
-func (s *dnsStep) Apply(ctx context.Context) error {
-	if err := s.client.ApplyDNS(ctx, s.plan); err != nil {
-		return fmt.Errorf("dns: %w", err)
-	}
-	return nil
-}
-
 // zoneSettings is the example's baseline for every stack's zone: the origin's certificate is
 // verified (its Traefik serves a Cloudflare origin certificate), browsers are sent to https and
 // told to stay there, and TLS below 1.2 is refused.
@@ -85,27 +60,4 @@ func zoneSettings(st *stack.Stack) cloudflare.Settings {
 		Zone: st.Domain, SSL: "strict", AlwaysUseHTTPS: &on, AutomaticHTTPSRewrites: &on, MinTLSVersion: "1.2",
 		HSTS: &cloudflare.HSTS{Enabled: true, MaxAgeSeconds: 31536000, IncludeSubdomains: true, NoSniff: true},
 	}
-}
-
-// settingsStep plans and applies the zone's settings.
-type settingsStep struct {
-	client *cloudflare.Client
-	state  cloudflare.Settings
-	plan   *cloudflare.SettingsPlan
-}
-
-func (s *settingsStep) Plan(ctx context.Context) (webinfra.Plan, error) {
-	p, err := s.client.PlanSettings(ctx, s.state)
-	if err != nil {
-		return webinfra.Plan{}, fmt.Errorf("zone settings: %w", err)
-	}
-	s.plan = p
-	return p.Plan(), nil
-}
-
-func (s *settingsStep) Apply(ctx context.Context) error {
-	if err := s.client.ApplySettings(ctx, s.plan); err != nil {
-		return fmt.Errorf("zone settings: %w", err)
-	}
-	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"os/signal"
 
 	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/cloudflare"
 	"github.com/webinfra/webinfra/examples/deploy/stack"
 )
 
@@ -115,14 +116,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// step is one concern's part of the deployment.
-type step interface {
-	// Plan computes the concern's changes, reading only.
-	Plan(ctx context.Context) (webinfra.Plan, error)
-	// Apply performs the changes of the last Plan.
-	Apply(ctx context.Context) error
-}
-
 // connect builds the steps of every concern that has landed, with real clients where
 // credentials are given and simulated services otherwise.
 func connect(st *stack.Stack) (steps []step, simulated bool, closeAll func(), err error) {
@@ -130,9 +123,18 @@ func connect(st *stack.Stack) (steps []step, simulated bool, closeAll func(), er
 	if err != nil {
 		return nil, false, nil, err
 	}
+	settings, records := zoneSettings(st), dnsState(st)
 	return []step{
-		&settingsStep{client: cf, state: zoneSettings(st)},
-		&dnsStep{client: cf, state: dnsState(st)},
+		&planner[*cloudflare.SettingsPlan]{
+			name:  "zone settings",
+			plan:  func(ctx context.Context) (*cloudflare.SettingsPlan, error) { return cf.PlanSettings(ctx, settings) },
+			apply: cf.ApplySettings,
+		},
+		&planner[*cloudflare.DNSPlan]{
+			name:  "dns",
+			plan:  func(ctx context.Context) (*cloudflare.DNSPlan, error) { return cf.PlanDNS(ctx, records) },
+			apply: cf.ApplyDNS,
+		},
 	}, sim, closeCF, nil
 }
 
