@@ -19,7 +19,9 @@ import (
 
 // Cordon marks the node unschedulable; cordoning a cordoned node does nothing. An absent node
 // gives an error matching [webinfra.ErrNotFound].
-func (c *Client) Cordon(ctx context.Context, node string) error { return c.setUnschedulable(ctx, node, true) }
+func (c *Client) Cordon(ctx context.Context, node string) error {
+	return c.setUnschedulable(ctx, node, true)
+}
 
 // Uncordon makes the node schedulable again; it is idempotent.
 func (c *Client) Uncordon(ctx context.Context, node string) error {
@@ -211,7 +213,9 @@ func (c *Client) podsToEvict(ctx context.Context, node string) ([]corev1.Pod, er
 		if _, mirror := p.Annotations[corev1.MirrorPodAnnotationKey]; mirror {
 			continue
 		}
-		if slices.ContainsFunc(p.OwnerReferences, func(o metav1.OwnerReference) bool { return o.Kind == "DaemonSet" && o.Controller != nil && *o.Controller }) {
+		if slices.ContainsFunc(p.OwnerReferences, func(o metav1.OwnerReference) bool {
+			return o.Kind == "DaemonSet" && o.Controller != nil && *o.Controller
+		}) {
 			continue
 		}
 		out = append(out, p)
@@ -235,4 +239,3 @@ func (c *Client) budgetsOf(ctx context.Context, pod *corev1.Pod) []string {
 	}
 	return names
 }
-

@@ -21,7 +21,7 @@ import (
 func pod(name, node string, labels map[string]string, mutate ...func(*corev1.Pod)) *corev1.Pod {
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: labels},
-		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "traefik/whoami:v1.10"}}},
+		Spec:       corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "traefik/whoami:v1.10"}}},
 	}
 	for _, m := range mutate {
 		m(p)
