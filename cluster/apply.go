@@ -105,6 +105,9 @@ func rank(ref ObjectRef) int {
 
 // resource returns the dynamic client for obj's kind, or a *meta.NoKindMatchError.
 func (c *Client) resource(ref ObjectRef) (dynamic.ResourceInterface, bool, error) {
+	if c.mapper == nil || c.dynamic == nil {
+		return nil, false, fmt.Errorf("cluster: this client has no dynamic client or REST mapper: %w", webinfra.ErrFailedPrecondition)
+	}
 	m, err := c.mapper.RESTMapping(ref.gvk().GroupKind(), ref.Version)
 	if err != nil {
 		return nil, false, err

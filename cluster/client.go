@@ -41,8 +41,7 @@ type Client struct {
 	rest    *rest.Config
 	typed   kubernetes.Interface
 	dynamic dynamic.Interface
-	disc    discovery.CachedDiscoveryInterface
-	mapper  *restmapper.DeferredDiscoveryRESTMapper
+	mapper  meta.ResettableRESTMapper
 	manager string
 	log     *slog.Logger
 }
@@ -82,7 +81,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Client{
-		rest: rc, typed: typed, dynamic: dyn, disc: cached,
+		rest: rc, typed: typed, dynamic: dyn,
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(cached),
 		manager: cfg.FieldManager, log: cfg.Logger.With("pkg", "cluster"),
 	}, nil
@@ -106,6 +105,19 @@ func loadREST(cfg Config) (*rest.Config, error) {
 	return nil, fmt.Errorf("cluster: no usable kubeconfig (%v) and not running in a cluster: %w", err, webinfra.ErrInvalidArgument)
 }
 
+// NewWithClients builds a Client over existing clients, such as client-go's fake clientset in
+// tests. dyn and mapper may be nil when only node, drain and lease calls are used; apply calls
+// then fail.
+func NewWithClients(typed kubernetes.Interface, dyn dynamic.Interface, mapper meta.ResettableRESTMapper, cfg Config) *Client {
+	if cfg.FieldManager == "" {
+		cfg.FieldManager = DefaultFieldManager
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{rest: &rest.Config{}, typed: typed, dynamic: dyn, mapper: mapper, manager: cfg.FieldManager, log: cfg.Logger.With("pkg", "cluster")}
+}
+
 // Typed returns the typed clientset.
 func (c *Client) Typed() kubernetes.Interface { return c.typed }
 
@@ -116,7 +128,11 @@ func (c *Client) Dynamic() dynamic.Interface { return c.dynamic }
 func (c *Client) Mapper() meta.RESTMapper { return c.mapper }
 
 // ResetMapper drops cached discovery, so newly established CRDs become mappable.
-func (c *Client) ResetMapper() { c.mapper.Reset() }
+func (c *Client) ResetMapper() {
+	if c.mapper != nil {
+		c.mapper.Reset()
+	}
+}
 
 // RESTConfig returns a copy of the REST configuration.
 func (c *Client) RESTConfig() *rest.Config { return rest.CopyConfig(c.rest) }
