@@ -7,8 +7,9 @@
 // status 1), composes the plans of the concern packages into one, prints it, applies it (unless
 // --dry-run) and plans again to show that nothing is left to do. With no credentials every
 // concern runs against its built-in simulated service; CLOUDFLARE_API_TOKEN selects the real
-// Cloudflare. Concerns landed so far: Cloudflare zone settings (a strict-TLS baseline) and DNS (each
-// site hostname proxied to the firewall nodes' public addresses).
+// Cloudflare and KUBECONFIG the real cluster. Concerns landed so far: Kubernetes node labels (region, roles) and annotations (public
+// addresses), Cloudflare zone settings (a strict-TLS baseline) and DNS (each site hostname
+// proxied to the firewall nodes' public addresses).
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 
 	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/cloudflare"
+	"github.com/webinfra/webinfra/cluster"
 	"github.com/webinfra/webinfra/examples/deploy/stack"
 )
 
@@ -123,8 +125,18 @@ func connect(st *stack.Stack) (steps []step, simulated bool, closeAll func(), er
 	if err != nil {
 		return nil, false, nil, err
 	}
-	settings, records := zoneSettings(st), dnsState(st)
+	kube, simKube, err := clusterClient(st)
+	if err != nil {
+		closeCF()
+		return nil, false, nil, err
+	}
+	settings, records, nodes := zoneSettings(st), dnsState(st), nodeMetadata(st)
 	return []step{
+		&planner[*cluster.NodePlan]{
+			name:  "nodes",
+			plan:  func(ctx context.Context) (*cluster.NodePlan, error) { return kube.PlanNodes(ctx, nodes) },
+			apply: kube.ApplyNodes,
+		},
 		&planner[*cloudflare.SettingsPlan]{
 			name:  "zone settings",
 			plan:  func(ctx context.Context) (*cloudflare.SettingsPlan, error) { return cf.PlanSettings(ctx, settings) },
@@ -135,7 +147,7 @@ func connect(st *stack.Stack) (steps []step, simulated bool, closeAll func(), er
 			plan:  func(ctx context.Context) (*cloudflare.DNSPlan, error) { return cf.PlanDNS(ctx, records) },
 			apply: cf.ApplyDNS,
 		},
-	}, sim, closeCF, nil
+	}, sim || simKube, closeCF, nil
 }
 
 // describe summarises a valid stack in one line.

@@ -21,6 +21,7 @@ func runDeploy(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 	t.Setenv("CLOUDFLARE_API_TOKEN", "")
+	t.Setenv("KUBECONFIG", "")
 	code, out, errOut := runDeploy(t)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, `stack "demo" from (built-in demo): 7 nodes in 3 regions, 2 sites, 3 data folders`)
@@ -29,7 +30,9 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 	assert.Contains(t, out, "+ dns_record shop.example.com A 198.51.100.10")
 	assert.Contains(t, out, "+ dns_record www.example.com AAAA 2001:db8::10")
 	assert.Contains(t, out, `~ zone_setting example.com ssl`)
-	assert.Contains(t, out, "Plan: 9 to create, 4 to update, 0 to delete.")
+	assert.Contains(t, out, "~ k8s_node node-ams-1")
+	assert.Contains(t, out, `label:node-role.kubernetes.io/control-plane = (none) -> ""`)
+	assert.Contains(t, out, "Plan: 9 to create, 11 to update, 0 to delete.")
 	assert.Contains(t, errOut, "plan after apply: No changes.")
 
 	code, out, errOut = runDeploy(t, "--stack", "stack.yaml", "--dry-run")
@@ -40,6 +43,7 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 
 func TestJSONOutput(t *testing.T) {
 	t.Setenv("CLOUDFLARE_API_TOKEN", "")
+	t.Setenv("KUBECONFIG", "")
 	code, out, errOut := runDeploy(t, "--output", "json")
 	require.Equal(t, 0, code, errOut)
 	var plan struct {
@@ -47,9 +51,9 @@ func TestJSONOutput(t *testing.T) {
 		Summary map[string]int    `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &plan))
-	assert.Len(t, plan.Changes, 13)
+	assert.Len(t, plan.Changes, 20)
 	assert.Equal(t, 9, plan.Summary["create"])
-	assert.Equal(t, 4, plan.Summary["update"]) // automatic_https_rewrites is on already
+	assert.Equal(t, 11, plan.Summary["update"]) // 7 nodes + 4 settings (automatic_https_rewrites is on already)
 }
 
 // writeStack writes the demo stack with one line replaced, and returns its path.
