@@ -54,7 +54,8 @@ type ObjectPlan struct {
 	// Fields are the paths that change ("spec.replicas"), for updates.
 	Fields []string
 
-	obj *unstructured.Unstructured
+	obj    *unstructured.Unstructured
+	liveRV string // resourceVersion seen by the plan; "" for a create
 }
 
 // ApplyPlan is what [Client.PlanApply] found. Print it with [ApplyPlan.Plan].
@@ -241,6 +242,7 @@ func (c *Client) planObject(ctx context.Context, o *unstructured.Unstructured, c
 		op.Action = webinfra.Create
 		return op, nil
 	}
+	op.liveRV = live.GetResourceVersion()
 	op.Fields = diffPaths("", comparable(live.Object), comparable(dry.Object))
 	if len(op.Fields) > 0 {
 		op.Action = webinfra.Update
@@ -300,8 +302,9 @@ type ApplyResult struct {
 // the fields it sets): CRDs first, each waited for until Established, then namespaces, then the
 // rest; then it prunes. The inventory record is widened before anything is applied and narrowed
 // after the prune, so a failure at any point leaves every applied object recorded, and
-// PlanApply then Apply again converges. Objects already as desired are sent too (server-side
-// apply leaves them unchanged); ApplyResult.Changed counts real changes.
+// PlanApply then Apply again converges. Objects the plan found already as desired are not sent;
+// one changed by someone else since the plan is corrected by the next PlanApply and Apply.
+// ApplyResult.Changed counts the objects whose resourceVersion moved.
 func (c *Client) Apply(ctx context.Context, p *ApplyPlan) (ApplyResult, error) {
 	var res ApplyResult
 	recorded, err := c.readInventory(ctx, p.inv)
@@ -317,20 +320,19 @@ func (c *Client) Apply(ctx context.Context, p *ApplyPlan) (ApplyResult, error) {
 			c.ResetMapper()
 			crdsReady = true
 		}
+		if op.Action == 0 {
+			continue // the plan's dry-run showed applying it would change nothing
+		}
 		ri, _, err := c.resource(op.Ref)
 		if err != nil {
 			return res, fmt.Errorf("cluster: apply %s: %w", op.Ref, err)
-		}
-		before := ""
-		if live, err := ri.Get(ctx, op.Ref.Name, metav1.GetOptions{}); err == nil {
-			before = live.GetResourceVersion()
 		}
 		out, err := ri.Apply(ctx, op.Ref.Name, op.obj, metav1.ApplyOptions{FieldManager: c.manager, Force: true})
 		if err != nil {
 			return res, fmt.Errorf("cluster: apply %s: %w", op.Ref, err)
 		}
 		res.Applied++
-		if out.GetResourceVersion() != before {
+		if out.GetResourceVersion() != op.liveRV {
 			res.Changed++
 			c.log.Info("applied", "object", op.Ref.String())
 		}

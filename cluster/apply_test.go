@@ -84,7 +84,7 @@ func TestApplyPlanConvergeAndPrune(t *testing.T) {
 	assert.True(t, p.Empty(), "%s", p.Plan())
 	res, err = c.Apply(ctx, p)
 	require.NoError(t, err)
-	assert.Equal(t, 0, res.Changed)
+	assert.Equal(t, cluster.ApplyResult{}, res, "nothing sent, nothing changed")
 
 	// An update shows the changed field; the dropped ConfigMap is pruned.
 	p, err = c.PlanApply(ctx, inv, appObjects(t, ns, 3, false))
