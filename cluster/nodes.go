@@ -168,7 +168,12 @@ func (c *Client) PlanNodes(ctx context.Context, desired []NodeMetadata) (*NodePl
 			annPatch = map[string]any{}
 		}
 		annPatch[AnnotationManagedKeys] = string(rec)
-		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labelPatch, "annotations": annPatch}})
+		// A merge patch with "labels": null would delete every label: send only what changes.
+		metaPatch := map[string]any{"annotations": annPatch}
+		if labelPatch != nil {
+			metaPatch["labels"] = labelPatch
+		}
+		patch, err := json.Marshal(map[string]any{"metadata": metaPatch})
 		if err != nil {
 			return nil, err
 		}
