@@ -1,8 +1,6 @@
 package cluster_test
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"testing"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/cluster"
+	"github.com/webinfra/webinfra/cluster/clustertest"
 )
 
 func newClient(t *testing.T) *cluster.Client {
@@ -27,11 +26,8 @@ func newClient(t *testing.T) *cluster.Client {
 	return c
 }
 
-func unique(prefix string) string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
-}
+// unique names an object of one test in the shared control plane.
+func unique(prefix string) string { return clustertest.UniqueName(prefix) }
 
 func appObjects(t *testing.T, ns string, replicas int32, withConfig bool) []*unstructured.Unstructured {
 	t.Helper()

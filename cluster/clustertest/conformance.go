@@ -30,7 +30,9 @@ func RunConformance(t *testing.T, h Harness) {
 	t.Run("Lease/ContentionAndRelease", func(t *testing.T) { testLease(t, h.New(t)) })
 }
 
-func uniqueName(prefix string) string {
+// UniqueName returns prefix plus a random suffix, for objects a test creates in a shared
+// control plane.
+func UniqueName(prefix string) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return prefix + "-" + hex.EncodeToString(b)
@@ -59,7 +61,7 @@ func createNode(t *testing.T, c *cluster.Client, name string) {
 
 func testNodeMetadata(t *testing.T, c *cluster.Client) {
 	ctx := t.Context()
-	node := uniqueName("n")
+	node := UniqueName("n")
 	createNode(t, c, node)
 	desired := []cluster.NodeMetadata{{Name: node,
 		Labels:      map[string]string{cluster.LabelZone: "eu-west-1a"},
@@ -97,7 +99,7 @@ func testNodeMetadata(t *testing.T, c *cluster.Client) {
 }
 
 func testInventory(t *testing.T, c *cluster.Client) {
-	node := uniqueName("inv")
+	node := UniqueName("inv")
 	createNode(t, c, node)
 	nodes, err := c.Nodes(t.Context())
 	if err != nil {
@@ -115,7 +117,7 @@ func testInventory(t *testing.T, c *cluster.Client) {
 
 func testLease(t *testing.T, c *cluster.Client) {
 	ctx := t.Context()
-	name := uniqueName("lease")
+	name := UniqueName("lease")
 	a := cluster.LeaseSpec{Name: name, Holder: "a", TTL: time.Minute}
 	held, err := c.TryAcquireLease(ctx, a)
 	if err != nil {
