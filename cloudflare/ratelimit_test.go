@@ -16,7 +16,8 @@ import (
 // TestLockoutPausesEveryCallThenRecovers spends the fake's budget with a client allowed more
 // than the fake: the 429 with Retry-After pauses the client, which then carries on.
 func TestLockoutPausesEveryCallThenRecovers(t *testing.T) {
-	srv := cloudflaretest.Start(t, cloudflaretest.Options{Budget: cloudflaretest.Budget{Requests: 5, Window: time.Second}})
+	// A long window, so a slow machine cannot let it lapse before the sixth call.
+	srv := cloudflaretest.Start(t, cloudflaretest.Options{Budget: cloudflaretest.Budget{Requests: 5, Window: time.Minute, Lockout: time.Second}})
 	srv.AddZone("example.com")
 	c, err := cloudflare.New(cloudflare.Config{
 		Token: webinfra.NewSecret("t"), BaseURL: srv.URL(),

@@ -36,7 +36,8 @@ type Record struct {
 }
 
 // Budget is the request limit the fake enforces: more than Requests calls within Window locks
-// every call out with 429 for Lockout (0 means Window), as Cloudflare does.
+// every call out with 429 for Lockout (0 means Window), as Cloudflare does; the budget starts
+// afresh when the lockout ends.
 type Budget struct {
 	Requests int
 	Window   time.Duration
@@ -307,6 +308,7 @@ func (s *Server) overBudget() (time.Duration, bool) {
 			lock = b.Window
 		}
 		s.locked = now.Add(lock)
+		s.window = time.Time{} // a fresh budget once the lockout ends
 		return lock, true
 	}
 	return 0, false
