@@ -2,14 +2,13 @@ package cloudflaretest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/cloudflare"
+	"github.com/webinfra/webinfra/internal/testutil"
 )
 
 // Harness gives the conformance suite a Cloudflare to run against: the fake or the real API.
@@ -40,11 +39,7 @@ type Caps struct {
 }
 
 // UniquePrefix returns a fresh DNS label for one subtest's records.
-func UniquePrefix() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return "wi-" + hex.EncodeToString(b)
-}
+func UniquePrefix() string { return testutil.UniqueName("wi") }
 
 // RunConformance checks the cloudflare package's contracts against the harness's backend.
 // Subtest names are stable (Area/Case), so one can run alone with -run.

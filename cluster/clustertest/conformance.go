@@ -1,8 +1,6 @@
 package clustertest
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"slices"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/cluster"
+	"github.com/webinfra/webinfra/internal/testutil"
 )
 
 // Harness gives the conformance suite a cluster: the fake clientset or a real control plane.
@@ -32,11 +31,7 @@ func RunConformance(t *testing.T, h Harness) {
 
 // UniqueName returns prefix plus a random suffix, for objects a test creates in a shared
 // control plane.
-func UniqueName(prefix string) string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
-}
+func UniqueName(prefix string) string { return testutil.UniqueName(prefix) }
 
 func createNode(t *testing.T, c *cluster.Client, name string) {
 	t.Helper()

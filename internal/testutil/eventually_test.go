@@ -28,3 +28,9 @@ func TestPollReturnsLastErrorOnTimeout(t *testing.T) {
 	err := testutil.Poll(t.Context(), 30*time.Millisecond, 5*time.Millisecond, func() error { return last })
 	assert.Equal(t, last, err)
 }
+
+func TestUniqueName(t *testing.T) {
+	a, b := testutil.UniqueName("wi"), testutil.UniqueName("wi")
+	assert.Regexp(t, `^wi-[0-9a-f]{6}$`, a)
+	assert.NotEqual(t, a, b)
+}
