@@ -103,6 +103,11 @@ func (e *DrainError) Is(target error) bool { return target == webinfra.ErrFailed
 // back). A pod whose eviction a budget refuses is retried every PollInterval; when Timeout
 // passes Drain returns a [*DrainError] saying which pods are blocked, by which budgets, for how
 // long, instead of hanging. Drain is idempotent: draining a drained node returns nil at once.
+//
+// It is written here rather than on k8s.io/kubectl/pkg/drain because that helper retries a
+// refused eviction until its timeout and then gives only a generic error: it does not say which
+// budget blocked which pod for how long, which is the report this package promises, and it would
+// pull kubectl's module into every user of cluster.
 func (c *Client) Drain(ctx context.Context, node string, opts DrainOptions) error {
 	if opts.Timeout == 0 {
 		opts.Timeout = 5 * time.Minute
