@@ -27,7 +27,8 @@ type Prober interface {
 type Pinger struct {
 	// Netns returns the network namespace of a node; nil means every node is this machine.
 	Netns func(node string) string
-	// Timeout is how long to wait for the answer, in whole seconds (ping -W); 0 means 1 s.
+	// Timeout is how long to wait for the answer (ping -W; fractions of a second need iputils
+	// 20210202 or later, Debian 12 has 20221126); 0 means 1 s.
 	Timeout time.Duration
 	// Runner runs ping; nil means this machine.
 	Runner command.Runner
@@ -37,8 +38,12 @@ var _ Prober = (*Pinger)(nil)
 
 // Probe implements [Prober] with `ping -n -q -c 1 -W SECONDS ADDR`.
 func (p *Pinger) Probe(ctx context.Context, from string, to netip.Addr) error {
-	timeout := max(p.Timeout, time.Second)
-	c := command.Cmd{Name: "ping", Args: []string{"-n", "-q", "-c", "1", "-W", strconv.Itoa(int(timeout / time.Second)), to.String()}}
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	wait := strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64)
+	c := command.Cmd{Name: "ping", Args: []string{"-n", "-q", "-c", "1", "-W", wait, to.String()}}
 	if p.Netns != nil {
 		c.Netns = p.Netns(from)
 	}

@@ -116,9 +116,10 @@ func (m *Mesh) Addr(node string) netip.Addr {
 	return netip.Addr{}
 }
 
-// Pinger returns a prober that pings from the nodes' namespaces.
+// Pinger returns a prober that pings from the nodes' namespaces, waiting 300 ms for answers
+// (the overlay is one bridge: answers take well under a millisecond).
 func (m *Mesh) Pinger() *mesh.Pinger {
-	return &mesh.Pinger{Netns: func(node string) string { return m.Net.Host(node).Netns }}
+	return &mesh.Pinger{Netns: func(node string) string { return m.Net.Host(node).Netns }, Timeout: 300 * time.Millisecond}
 }
 
 // Reachability probes every pair once.
