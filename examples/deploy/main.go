@@ -7,9 +7,10 @@
 // status 1), composes the plans of the concern packages into one, prints it, applies it (unless
 // --dry-run) and plans again to show that nothing is left to do. With no credentials every
 // concern runs against its built-in simulated service; CLOUDFLARE_API_TOKEN selects the real
-// Cloudflare and KUBECONFIG the real cluster. Concerns landed so far: Kubernetes node labels (region, roles) and annotations (public
-// addresses), Cloudflare zone settings (a strict-TLS baseline) and DNS (each site hostname
-// proxied to the firewall nodes' public addresses).
+// Cloudflare and KUBECONFIG the real cluster. Concerns landed so far: the Tinc mesh (every
+// node's tinc directory with its keys, written under --state), Kubernetes node labels (region,
+// roles) and annotations (public addresses), Cloudflare zone settings (a strict-TLS baseline)
+// and DNS (each site hostname proxied to the firewall nodes' public addresses).
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	"github.com/webinfra/webinfra/cloudflare"
 	"github.com/webinfra/webinfra/cluster"
 	"github.com/webinfra/webinfra/examples/deploy/stack"
+	"github.com/webinfra/webinfra/mesh"
 )
 
 //go:embed stack.yaml
@@ -46,6 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	stackPath := fs.String("stack", "", "stack file (YAML); empty means the built-in demo stack")
 	output := fs.String("output", "text", "plan format: text or json")
 	dryRun := fs.Bool("dry-run", false, "plan only; change nothing")
+	stateDir := fs.String("state", "", "directory for generated files and keys (the mesh's tinc directories); empty means $XDG_STATE_HOME/webinfra/STACK")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -78,7 +81,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	fmt.Fprintf(stderr, "deploy: stack %q from %s: %s\n", st.Name, name, describe(st))
 
-	steps, simulated, closeAll, err := connect(st)
+	if *stateDir == "" {
+		*stateDir = defaultStateDir(st.Name)
+	}
+	steps, simulated, closeAll, err := connect(st, *stateDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "deploy: %v\n", err)
 		return 1
@@ -120,7 +126,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // connect builds the steps of every concern that has landed, with real clients where
 // credentials are given and simulated services otherwise.
-func connect(st *stack.Stack) (steps []step, simulated bool, closeAll func(), err error) {
+func connect(st *stack.Stack, state string) (steps []step, simulated bool, closeAll func(), err error) {
+	meshMgr, err := meshManager(state)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	network := meshNetwork(st)
 	cf, sim, closeCF, err := cloudflareClient(st)
 	if err != nil {
 		return nil, false, nil, err
@@ -132,6 +143,11 @@ func connect(st *stack.Stack) (steps []step, simulated bool, closeAll func(), er
 	}
 	settings, records, nodes := zoneSettings(st), dnsState(st), nodeMetadata(st)
 	return []step{
+		&planner[*mesh.Rollout]{
+			name:  "mesh",
+			plan:  func(ctx context.Context) (*mesh.Rollout, error) { return meshMgr.Plan(ctx, network, nil) },
+			apply: meshMgr.Apply,
+		},
 		&planner[*cluster.NodePlan]{
 			name:  "nodes",
 			plan:  func(ctx context.Context) (*cluster.NodePlan, error) { return kube.PlanNodes(ctx, nodes) },

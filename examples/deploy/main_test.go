@@ -19,9 +19,16 @@ func runDeploy(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
+// simulated clears the credentials, so every concern runs against its simulated service, and
+// gives the run a state directory of its own.
+func simulated(t *testing.T) {
 	t.Setenv("CLOUDFLARE_API_TOKEN", "")
 	t.Setenv("KUBECONFIG", "")
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+}
+
+func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
+	simulated(t)
 	code, out, errOut := runDeploy(t)
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, `stack "demo" from (built-in demo): 7 nodes in 3 regions, 2 sites, 3 data folders`)
@@ -32,18 +39,22 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 	assert.Contains(t, out, `~ zone_setting example.com ssl`)
 	assert.Contains(t, out, "~ k8s_node node-ams-1")
 	assert.Contains(t, out, `label:node-role.kubernetes.io/control-plane = (none) -> ""`)
-	assert.Contains(t, out, "Plan: 9 to create, 11 to update, 0 to delete.")
+	// The mesh: 7 nodes × (tinc.conf, 4 scripts, rsa_key.priv, 7 host files).
+	assert.Contains(t, out, "+ mesh_file node-ams-1 hosts/fw_nyc_1")
+	assert.Contains(t, out, "+ mesh_file fw-ams-1 rsa_key.priv\n    mode   = \"0600\"\n    sha256 = (sensitive)")
+	assert.Contains(t, out, "Plan: 100 to create, 11 to update, 0 to delete.")
 	assert.Contains(t, errOut, "plan after apply: No changes.")
 
+	// The mesh files are in the state directory now: a second run plans none of them.
 	code, out, errOut = runDeploy(t, "--stack", "stack.yaml", "--dry-run")
 	require.Equal(t, 0, code, errOut)
+	assert.NotContains(t, out, "mesh_file")
 	assert.Contains(t, out, "Plan: 9 to create")
 	assert.NotContains(t, errOut, "applied")
 }
 
 func TestJSONOutput(t *testing.T) {
-	t.Setenv("CLOUDFLARE_API_TOKEN", "")
-	t.Setenv("KUBECONFIG", "")
+	simulated(t)
 	code, out, errOut := runDeploy(t, "--output", "json")
 	require.Equal(t, 0, code, errOut)
 	var plan struct {
@@ -51,8 +62,8 @@ func TestJSONOutput(t *testing.T) {
 		Summary map[string]int    `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &plan))
-	assert.Len(t, plan.Changes, 20)
-	assert.Equal(t, 9, plan.Summary["create"])
+	assert.Len(t, plan.Changes, 111)
+	assert.Equal(t, 100, plan.Summary["create"])
 	assert.Equal(t, 11, plan.Summary["update"]) // 7 nodes + 4 settings (automatic_https_rewrites is on already)
 }
 
