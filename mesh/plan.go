@@ -393,6 +393,9 @@ func (m *Manager) diff(name string, current map[string]File, want []File) (*Node
 			need(owed, "owed by an interrupted apply")
 		}
 	}
+	if _, existed := current[FileTincConf]; action == ActionStart && !existed {
+		reasons = []string{"new node"}
+	}
 	if m.daemon == nil {
 		action, reasons = ActionNone, nil
 	}
