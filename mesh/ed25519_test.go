@@ -409,7 +409,7 @@ func TestEd25519PublicKeyPrints(t *testing.T) {
 	want := goldenHostKey(t, "a.host")
 	p := goldenKey(t, "a").Public()
 	assert.Equal(t, want, fmt.Sprint(p))
-	assert.Equal(t, want, fmt.Sprintf("%s", p))
+	assert.Equal(t, "key "+want, fmt.Sprintf("key %s", p))
 }
 
 func TestEd25519ZeroKey(t *testing.T) {

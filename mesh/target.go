@@ -16,8 +16,10 @@ import (
 )
 
 // Target is where one node's tinc directory lives: a local directory ([Dir]), a directory on a
-// remote server, or a Kubernetes Secret mounted by a DaemonSet. Implementations must be safe
-// for concurrent use by different nodes' targets.
+// remote server, or a Kubernetes Secret mounted by a DaemonSet (Secret keys cannot hold '/', so
+// such a target maps "hosts/NAME" to a key like "hosts.NAME" and back, and keeps each file's
+// mode for the pod that copies the files into place). Implementations must be safe for
+// concurrent use by different nodes' targets.
 type Target interface {
 	// Read returns the managed files present ([Managed] paths), in any order. A target that
 	// does not exist yet has no files: that is not an error.
