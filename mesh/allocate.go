@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -31,7 +32,12 @@ func (n *Network) Allocate(prev map[string]netip.Addr) (*Network, error) {
 	}
 	out := *n
 	out.Nodes = slices.Clone(n.Nodes)
-	pool := newAddrPool(n.Subnets[0], n.Reserved)
+	// Node subnets are routed to their nodes, so no node address may fall inside one either.
+	reserved := slices.Clone(n.Reserved)
+	for _, node := range n.Nodes {
+		reserved = append(reserved, node.Subnets...)
+	}
+	pool := newAddrPool(n.Subnets[0], reserved)
 	for _, node := range out.Nodes {
 		if node.Address.IsValid() {
 			pool.take(node.Address)
@@ -84,13 +90,12 @@ type addrPool struct {
 	taken    map[netip.Addr]bool
 }
 
-// maxSlots caps the hashed slot space of large (IPv6) subnets.
-const maxSlots = 1 << 40
-
+// newAddrPool covers the whole subnet for IPv4, and the first /64 of a larger IPv6 subnet (a
+// slot space of 2^64 addresses is more than any mesh uses).
 func newAddrPool(subnet netip.Prefix, reserved []netip.Prefix) *addrPool {
 	hostBits := subnet.Addr().BitLen() - subnet.Bits()
-	size := uint64(maxSlots)
-	if hostBits < 40 {
+	size := uint64(math.MaxUint64) // all of a /64 but its first address
+	if hostBits < 64 {
 		size = 1<<hostBits - 1 // without the network address
 		if subnet.Addr().Is4() {
 			size-- // and without the broadcast address
@@ -109,8 +114,7 @@ func (p *addrPool) slot(name string) uint64 {
 // at returns the usable address number i (0 is the first after the network address).
 func (p *addrPool) at(i uint64) netip.Addr {
 	b := p.subnet.Addr().As16()
-	lo := binary.BigEndian.Uint64(b[8:]) + i + 1
-	binary.BigEndian.PutUint64(b[8:], lo)
+	binary.BigEndian.PutUint64(b[8:], binary.BigEndian.Uint64(b[8:])+i+1)
 	a := netip.AddrFrom16(b)
 	if p.subnet.Addr().Is4() {
 		a = a.Unmap()
@@ -118,28 +122,49 @@ func (p *addrPool) at(i uint64) netip.Addr {
 	return a
 }
 
+// lastIndex returns the index of the last usable address of r, clamped to the pool.
+func (p *addrPool) lastIndex(r netip.Prefix) uint64 {
+	first, last := p.subnet.Addr().As16(), lastAddr(r).As16()
+	if [8]byte(first[:8]) != [8]byte(last[:8]) {
+		return p.size - 1 // r reaches past the pool's /64
+	}
+	off := binary.BigEndian.Uint64(last[8:]) - binary.BigEndian.Uint64(first[8:]) // > 0: r is inside
+	return min(off-1, p.size-1)
+}
+
 func (p *addrPool) free(a netip.Addr) bool {
 	if !p.subnet.Contains(a) || a == p.subnet.Addr() || (a.Is4() && a == lastAddr(p.subnet)) || p.taken[a] {
 		return false
 	}
-	for _, r := range p.reserved {
+	return p.reservedAt(a) == nil
+}
+
+func (p *addrPool) reservedAt(a netip.Addr) *netip.Prefix {
+	for i, r := range p.reserved {
 		if r.Contains(a) {
-			return false
+			return &p.reserved[i]
 		}
 	}
-	return true
+	return nil
 }
 
 func (p *addrPool) take(a netip.Addr) { p.taken[a] = true }
 
-// next returns the first free address at or after slot, wrapping around.
+// next returns the first free address at or after slot, wrapping around. A reserved range is
+// skipped in one step, so a large reserved block costs nothing.
 func (p *addrPool) next(slot uint64) (netip.Addr, bool) {
-	for i := uint64(0); i < p.size; i++ {
-		if a := p.at((slot + i) % p.size); p.free(a) {
+	i := slot
+	for walked := uint64(0); walked < p.size; {
+		a := p.at(i)
+		step := uint64(1)
+		if r := p.reservedAt(a); r != nil {
+			step = p.lastIndex(*r) - i + 1 // i <= lastIndex, since r holds at(i)
+		} else if !p.taken[a] {
 			return a, true
 		}
-		if i > uint64(len(p.taken))+1<<20 {
-			break // only reserved ranges left to walk: give up rather than scan 2^40 addresses
+		walked += step
+		if i += step; i >= p.size || i == 0 {
+			i = 0
 		}
 	}
 	return netip.Addr{}, false

@@ -172,11 +172,11 @@ func ParseHostConfig(data []byte) (*HostConfig, error) {
 func (h *HostConfig) parseVar(v Var) bool {
 	switch strings.ToLower(v.Key) {
 	case "address":
-		f := strings.Fields(v.Value)
-		a := HostAddress{Host: f[0]}
-		if len(f) > 2 {
+		f := strings.Fields(v.Value) // may be empty: Unicode spaces are a value to ParseConf
+		if len(f) == 0 || len(f) > 2 {
 			return false
 		}
+		a := HostAddress{Host: f[0]}
 		if len(f) == 2 {
 			p, err := strconv.Atoi(f[1])
 			if err != nil || p < 1 || p > 65535 || strconv.Itoa(p) != f[1] {

@@ -65,8 +65,9 @@ type Node struct {
 	Region string `json:"region,omitempty"`
 	// Role is free text for operators ("firewall", "worker"); the mesh does not interpret it.
 	Role string `json:"role,omitempty"`
-	// Hub marks the node as a hub of its region for [TopologyHubs]. Without marked hubs in a
-	// region, hubs are chosen by hashing.
+	// Hub marks the node as a hub of its region for [TopologyHubs]; the mark is ignored on a
+	// node without endpoints, which nobody can dial. Without marked hubs in a region, hubs are
+	// chosen by hashing.
 	Hub bool `json:"hub,omitempty"`
 }
 

@@ -37,7 +37,7 @@ func (n *Network) Connections() map[string][]string {
 		members := byRegion[region]
 		var chosen []int
 		for _, i := range members {
-			if nodes[i].Hub {
+			if nodes[i].Hub && g.dialable[i] { // nobody can dial a hub without endpoints
 				chosen = append(chosen, i)
 			}
 		}

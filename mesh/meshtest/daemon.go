@@ -12,7 +12,8 @@ import (
 // "ACTION NODE" ("reload node-a"). Safe for concurrent use; the zero value is ready to use.
 type RecordingDaemon struct {
 	// Fail, if set, is asked before each call; a non-nil result fails the call, which is still
-	// recorded.
+	// recorded. It is called with the daemon's lock held, one call at a time, so it may count
+	// calls without locking of its own.
 	Fail func(action, node string) error
 
 	mu    sync.Mutex
@@ -23,11 +24,10 @@ var _ mesh.Daemon = (*RecordingDaemon)(nil)
 
 func (d *RecordingDaemon) record(action, node string) error {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.calls = append(d.calls, action+" "+node)
-	fail := d.Fail
-	d.mu.Unlock()
-	if fail != nil {
-		if err := fail(action, node); err != nil {
+	if d.Fail != nil {
+		if err := d.Fail(action, node); err != nil {
 			return fmt.Errorf("meshtest: %s %s: %w", action, node, err)
 		}
 	}
