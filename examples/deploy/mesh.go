@@ -13,18 +13,15 @@ import (
 // meshNetwork is the Tinc mesh of a validated stack: every node, its public addresses as the
 // endpoints other nodes dial, and its region.
 //
-// The MetalLB pool lies inside the mesh subnet but holds no node addresses, so it is reserved;
-// every worker announces it as a tinc Subnet. tinc routes by IP (router mode) and carries no
-// ARP, so MetalLB's layer-2 announcements never cross the mesh; with the pool announced by all
-// workers, tinc delivers a service address to a worker that is up, and kube-proxy there takes it.
+// Every worker announces the MetalLB pool as a tinc Subnet. tinc routes by IP (router mode)
+// and carries no ARP, so MetalLB's layer-2 announcements never cross the mesh; with the pool
+// announced by all workers, tinc delivers a service address to a worker that is up, and
+// kube-proxy there takes it. The other nodes route the pool into the mesh (subnet-up).
 func meshNetwork(st *stack.Stack) *mesh.Network {
 	n := &mesh.Network{Name: st.Mesh.Network, Subnets: []netip.Prefix{netip.MustParsePrefix(st.Mesh.Subnet)}, Port: st.Mesh.Port}
 	var pool netip.Prefix
 	if st.Cluster.LoadBalancerPool != "" {
 		pool = netip.MustParsePrefix(st.Cluster.LoadBalancerPool)
-		if n.Subnets[0].Contains(pool.Addr()) {
-			n.Reserved = []netip.Prefix{pool}
-		}
 	}
 	for _, sn := range st.Nodes {
 		node := mesh.Node{Name: sn.Name, Endpoints: sn.PublicAddresses, Region: sn.Region}

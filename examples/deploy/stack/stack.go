@@ -78,7 +78,9 @@ type Cluster struct {
 	PodSubnet string `json:"podSubnet"`
 	// ServiceSubnet is the cluster IP range of services.
 	ServiceSubnet string `json:"serviceSubnet"`
-	// LoadBalancerPool is the MetalLB pool, inside the mesh subnet so every node reaches it.
+	// LoadBalancerPool is the MetalLB pool. It lies outside the mesh, pod and service ranges:
+	// every worker announces it into the mesh as a tinc Subnet, since MetalLB's layer-2
+	// announcements (ARP) do not cross tinc's routed mesh.
 	LoadBalancerPool string `json:"loadBalancerPool"`
 }
 

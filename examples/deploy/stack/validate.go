@@ -72,7 +72,7 @@ func (c Cluster) validate(errs *webinfra.ValidationError, p webinfra.Path, mesh 
 	ranges := []named{{webinfra.NewPath("mesh", "subnet"), mesh}}
 	for _, f := range []struct {
 		name, value string
-	}{{"podSubnet", c.PodSubnet}, {"serviceSubnet", c.ServiceSubnet}} {
+	}{{"podSubnet", c.PodSubnet}, {"serviceSubnet", c.ServiceSubnet}, {"loadBalancerPool", c.LoadBalancerPool}} {
 		ranges = append(ranges, named{p.Child(f.name), parsePrefix(errs, p.Child(f.name), f.value)})
 	}
 	for i, a := range ranges {
@@ -81,10 +81,6 @@ func (c Cluster) validate(errs *webinfra.ValidationError, p webinfra.Path, mesh 
 				errs.Addf(a.path, a.prefix, "overlaps %s (%s)", b.path, b.prefix)
 			}
 		}
-	}
-	pool := parsePrefix(errs, p.Child("loadBalancerPool"), c.LoadBalancerPool)
-	if pool.IsValid() && mesh.IsValid() && !contains(mesh, pool) {
-		errs.Addf(p.Child("loadBalancerPool"), pool, "not inside mesh.subnet (%s): MetalLB addresses must be reachable over the mesh", mesh)
 	}
 }
 
@@ -97,7 +93,6 @@ func (s *Stack) validateNodes(errs *webinfra.ValidationError, p webinfra.Path, m
 	names := map[string]webinfra.Path{}
 	publics := map[netip.Addr]webinfra.Path{}
 	meshAddrs := map[netip.Addr]webinfra.Path{}
-	pool, _ := netip.ParsePrefix(s.Cluster.LoadBalancerPool)
 	count := map[Role]int{}
 	for i, n := range s.Nodes {
 		np := p.Index(i)
@@ -138,8 +133,6 @@ func (s *Stack) validateNodes(errs *webinfra.ValidationError, p webinfra.Path, m
 				errs.Addf(mp, n.MeshAddress, "outside mesh.subnet (%s)", mesh)
 			case mesh.IsValid() && (addr == mesh.Addr() || addr == lastAddr(mesh)):
 				errs.Addf(mp, n.MeshAddress, "the network or broadcast address of mesh.subnet (%s)", mesh)
-			case pool.IsValid() && pool.Contains(addr):
-				errs.Addf(mp, n.MeshAddress, "inside cluster.loadBalancerPool (%s)", pool)
 			case dup:
 				errs.Duplicate(mp, n.MeshAddress, first)
 			default:
@@ -388,11 +381,6 @@ func parsePrefix(errs *webinfra.ValidationError, p webinfra.Path, s string) neti
 		return netip.Prefix{}
 	}
 	return pfx
-}
-
-// contains reports whether inner lies entirely inside outer.
-func contains(outer, inner netip.Prefix) bool {
-	return outer.Bits() <= inner.Bits() && outer.Contains(inner.Addr())
 }
 
 func lastAddr(p netip.Prefix) netip.Addr {
