@@ -7,6 +7,8 @@ require (
 	github.com/cloudflare/cloudflare-go/v6 v6.10.0
 	github.com/google/renameio/v2 v2.0.2
 	github.com/stretchr/testify v1.12.1
+	github.com/traefik/paerser v0.2.2
+	golang.org/x/crypto v0.54.0
 	golang.org/x/sync v0.22.0
 	golang.org/x/time v0.16.0
 	k8s.io/api v0.37.2
