@@ -8,7 +8,9 @@
 // --dry-run) and plans again to show that nothing is left to do. With no credentials every
 // concern runs against its built-in simulated service; CLOUDFLARE_API_TOKEN selects the real
 // Cloudflare and KUBECONFIG the real cluster. Concerns landed so far: the Tinc mesh (every
-// node's tinc directory with its keys, written under --state), Kubernetes node labels (region,
+// node's tinc directory with its keys, written under --state), the ingress (Traefik's
+// configuration, the MetalLB pool, the Traefik workload, each site's IngressRoute and each
+// firewall's nftables rules, written under --state/ingress), Kubernetes node labels (region,
 // roles) and annotations (public addresses), Cloudflare zone settings (a strict-TLS baseline)
 // and DNS (each site hostname proxied to the firewall nodes' public addresses).
 package main
@@ -23,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 
 	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/cloudflare"
@@ -142,11 +145,28 @@ func connect(st *stack.Stack, state string) (steps []step, simulated bool, close
 		return nil, false, nil, err
 	}
 	settings, records, nodes := zoneSettings(st), dnsState(st), nodeMetadata(st)
+	meshStep := &planner[*mesh.Rollout]{
+		name:  "mesh",
+		plan:  func(ctx context.Context) (*mesh.Rollout, error) { return meshMgr.Plan(ctx, network, nil) },
+		apply: meshMgr.Apply,
+	}
 	return []step{
-		&planner[*mesh.Rollout]{
-			name:  "mesh",
-			plan:  func(ctx context.Context) (*mesh.Rollout, error) { return meshMgr.Plan(ctx, network, nil) },
-			apply: meshMgr.Apply,
+		meshStep,
+		&planner[*filePlan]{
+			name: "ingress",
+			// Runs after the mesh step's plan, whose network has every node's address.
+			plan: func(ctx context.Context) (*filePlan, error) {
+				ranges, err := cf.IPRanges(ctx)
+				if err != nil {
+					return nil, err
+				}
+				files, err := ingressFiles(st, meshStep.last.Network, ranges.All())
+				if err != nil {
+					return nil, err
+				}
+				return planFiles(filepath.Join(state, "ingress"), "ingress_file", files)
+			},
+			apply: applyFiles,
 		},
 		&planner[*cluster.NodePlan]{
 			name:  "nodes",

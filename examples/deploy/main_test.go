@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/webinfra/webinfra/mesh"
 )
 
 func runDeploy(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -42,13 +46,20 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 	// The mesh: 7 nodes × (tinc.conf, 4 scripts, rsa_key.priv, 7 host files).
 	assert.Contains(t, out, "+ mesh_file node-ams-1 hosts/fw_nyc_1")
 	assert.Contains(t, out, "+ mesh_file fw-ams-1 rsa_key.priv\n    mode   = \"0600\"\n    sha256 = (sensitive)")
-	assert.Contains(t, out, "Plan: 100 to create, 11 to update, 0 to delete.")
+	// The ingress: Traefik's static configuration, MetalLB, the Traefik workload, one file of
+	// routes per site and one ruleset per firewall.
+	for _, f := range []string{"traefik/traefik.yml", "kubernetes/metallb.yaml", "kubernetes/traefik.yaml",
+		"kubernetes/site-www.yaml", "kubernetes/site-shop.yaml", "firewall/fw-ams-1/webinfra-ingress.nft", "firewall/fw-nyc-1/webinfra-ingress.nft"} {
+		assert.Contains(t, out, "+ ingress_file "+f+"\n")
+	}
+	assert.Contains(t, out, "Plan: 107 to create, 11 to update, 0 to delete.")
 	assert.Contains(t, errOut, "plan after apply: No changes.")
 
 	// The mesh files are in the state directory now: a second run plans none of them.
 	code, out, errOut = runDeploy(t, "--stack", "stack.yaml", "--dry-run")
 	require.Equal(t, 0, code, errOut)
 	assert.NotContains(t, out, "mesh_file")
+	assert.NotContains(t, out, "ingress_file")
 	assert.Contains(t, out, "Plan: 9 to create")
 	assert.NotContains(t, errOut, "applied")
 }
@@ -62,8 +73,8 @@ func TestJSONOutput(t *testing.T) {
 		Summary map[string]int    `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &plan))
-	assert.Len(t, plan.Changes, 111)
-	assert.Equal(t, 100, plan.Summary["create"])
+	assert.Len(t, plan.Changes, 118)
+	assert.Equal(t, 107, plan.Summary["create"])
 	assert.Equal(t, 11, plan.Summary["update"]) // 7 nodes + 4 settings (automatic_https_rewrites is on already)
 }
 
@@ -107,4 +118,35 @@ func TestBadFlags(t *testing.T) {
 	code, _, errOut = runDeploy(t, "--stack", "/nonexistent/stack.yaml")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "/nonexistent/stack.yaml")
+}
+
+// The generated ingress agrees with itself: the routes admit only the firewalls' mesh
+// addresses, Traefik trusts forwarded headers from them alone, and the firewalls forward to the
+// address the Traefik Service asks MetalLB for.
+func TestIngressFilesFitTogether(t *testing.T) {
+	simulated(t)
+	code, _, errOut := runDeploy(t)
+	require.Equal(t, 0, code, errOut)
+	dir := filepath.Join(os.Getenv("XDG_STATE_HOME"), "webinfra", "demo")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		return string(b)
+	}
+	var fwAddrs []string
+	for _, node := range []string{"fw-ams-1", "fw-nyc-1"} {
+		h, err := mesh.ParseHostConfig([]byte(read("mesh/" + node + "/hosts/" + mesh.TincName(node))))
+		require.NoError(t, err)
+		fwAddrs = append(fwAddrs, h.Subnets[0].String())
+	}
+	static, site := read("ingress/traefik/traefik.yml"), read("ingress/kubernetes/site-www.yaml")
+	for _, a := range fwAddrs {
+		assert.Contains(t, static, "- "+a+"\n", "forwardedHeaders.trustedIPs")
+		assert.Contains(t, site, "- "+a+"\n", "cloudflare-only sourceRange")
+	}
+	svc := read("ingress/kubernetes/traefik.yaml")
+	m := regexp.MustCompile(`metallb.io/loadBalancerIPs: (\S+)`).FindStringSubmatch(svc)
+	require.NotNil(t, m, svc)
+	assert.True(t, netip.MustParsePrefix("10.89.255.0/24").Contains(netip.MustParseAddr(m[1])))
+	assert.Contains(t, read("ingress/firewall/fw-nyc-1/webinfra-ingress.nft"), "dnat ip to "+m[1]+"\n")
 }
