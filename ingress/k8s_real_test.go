@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,7 +21,6 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -55,25 +55,64 @@ func k8sModuleDir(t *testing.T, module string) string {
 	return info.Dir
 }
 
-// k8sStart starts kube-apiserver and etcd with MetalLB's and Traefik's CRDs installed, and
-// stops them when the test ends.
-func k8sStart(t *testing.T) *rest.Config {
+// k8sShared is the one control plane of the package's real Kubernetes tests: started by the
+// first test that needs it ([k8sConnect]) and stopped by TestMain once every test has run.
+var k8sShared struct {
+	once    sync.Once
+	env     *envtest.Environment
+	cluster *k8sCluster
+	err     error
+}
+
+// TestMain stops the shared control plane, if a test started it, after all tests have run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if k8sShared.env != nil {
+		if err := k8sShared.env.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop control plane:", err)
+			if code == 0 {
+				code = 1
+			}
+		}
+	}
+	os.Exit(code)
+}
+
+// k8sConnect returns a client of kube-apiserver and etcd with MetalLB's and Traefik's CRDs
+// installed, starting them on the first call (later calls share them). A missing binary or
+// module skips the test locally and fails it under CI=true, for every test that asks.
+func k8sConnect(t *testing.T) *k8sCluster {
 	t.Helper()
 	assets := testbin.KubebuilderAssets(t)
 	metallb := filepath.Join(k8sModuleDir(t, k8sMetalLBModule), "config", "crd", "bases")
 	traefik := filepath.Join(k8sModuleDir(t, k8sTraefikModule), k8sTraefikCRDs)
+	k8sShared.once.Do(func() {
+		k8sShared.cluster, k8sShared.err = k8sStart(assets, metallb, traefik)
+	})
+	require.NoError(t, k8sShared.err, "start control plane")
+	return k8sShared.cluster
+}
+
+// k8sStart starts the control plane with the CRDs found at crdPaths and records it for TestMain.
+func k8sStart(assets string, crdPaths ...string) (*k8sCluster, error) {
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
-		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: []string{metallb, traefik}, ErrorIfPathMissing: true},
+		CRDInstallOptions:     envtest.CRDInstallOptions{Paths: crdPaths, ErrorIfPathMissing: true},
 	}
+	k8sShared.env = env // stopped by TestMain even when Start fails half-way
 	cfg, err := env.Start()
-	require.NoError(t, err, "start control plane")
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Errorf("stop control plane: %v", err)
-		}
-	})
-	return cfg
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &k8sCluster{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}, nil
 }
 
 type k8sCluster struct {
@@ -148,12 +187,8 @@ func k8sMissing(want, got any, path string) []string {
 // TestK8sRealApply server-side applies the MetalLB and Traefik workload objects to a real
 // kube-apiserver holding MetalLB's and Traefik's own CRDs, and reads every set field back.
 func TestK8sRealApply(t *testing.T) {
-	cfg := k8sStart(t)
-	dyn, err := dynamic.NewForConfig(cfg)
-	require.NoError(t, err)
-	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	require.NoError(t, err)
-	c := &k8sCluster{dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))}
+	c := k8sConnect(t)
+	dyn := c.dyn
 
 	for _, ns := range []string{ingress.MetalLBNamespace, "ingress"} {
 		obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8svalidation "k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/webinfra/webinfra"
 )
@@ -57,6 +58,9 @@ func (d *Dynamic) CRDs(o CRDOptions) ([]*unstructured.Unstructured, error) {
 			errs.Invalid(p.Child("port"), ref.Port, "want 1 to 65535")
 		}
 	}
+	checkCRDNames(&errs, webinfra.NewPath("http", "routers"), sortedKeys(d.HTTP.Routers))
+	checkCRDNames(&errs, webinfra.NewPath("http", "middlewares"), sortedKeys(d.HTTP.Middlewares))
+	checkCRDNames(&errs, webinfra.NewPath("tls", "options"), sortedKeys(d.TLS.Options))
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
@@ -155,8 +159,27 @@ func middlewareRef(m, ns string) map[string]any {
 	return map[string]any{"name": crdName(name), "namespace": ns}
 }
 
+// checkCRDNames reports Traefik names whose Kubernetes name (crdName) the apiserver would refuse
+// (not a DNS-1123 subdomain, such as "site:a" or "-site") or that two names share ("Site_B" and
+// "site-b" both become "site-b": the second object would silently replace the first).
+func checkCRDNames(errs *webinfra.ValidationError, p webinfra.Path, names []string) {
+	seen := map[string]string{}
+	for _, name := range names {
+		k := crdName(name)
+		if problems := k8svalidation.IsDNS1123Subdomain(k); len(problems) > 0 {
+			errs.Addf(p.Key(name), name, "maps to Kubernetes name %q, which is not valid: %s", k, strings.Join(problems, "; "))
+			continue
+		}
+		if first, dup := seen[k]; dup {
+			errs.Addf(p.Key(name), name, "maps to Kubernetes name %q, as %s does", k, p.Key(first))
+			continue
+		}
+		seen[k] = name
+	}
+}
+
 // crdName turns a Traefik object name into a Kubernetes object name (lower case, '_' and '.' as
-// '-').
+// '-'); checkCRDNames refuses the names that stay invalid or collide.
 func crdName(n string) string {
 	return strings.NewReplacer("_", "-", ".", "-").Replace(strings.ToLower(n))
 }

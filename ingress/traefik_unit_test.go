@@ -376,3 +376,22 @@ func TestCloudflareOriginApply(t *testing.T) {
 	assert.Equal(t, o.TrustedIPs, so.TrustedIPs)
 	assert.Equal(t, 1, o.ClientIP.Depth)
 }
+
+// Names the apiserver would refuse, or two Traefik names that become one Kubernetes name, are
+// validation errors before anything is rendered (the real apiserver answered 422 for "site:a",
+// and "Site_B" would silently replace "site-b").
+func TestCRDsRefuseNamesKubernetesCannotHold(t *testing.T) {
+	route := func(svc string) ingress.Router {
+		return ingress.Router{Rule: ingress.Host("a.example.com").String(), Service: svc}
+	}
+	d := &ingress.Dynamic{HTTP: ingress.HTTP{
+		Routers:  map[string]ingress.Router{"site:a": route("s"), "-site": route("s"), "Site_B": route("s"), "site-b": route("s")},
+		Services: map[string]ingress.Service{"s": {LoadBalancer: &ingress.LoadBalancer{Servers: []ingress.Server{{URL: "http://s"}}}}},
+	}}
+	_, err := d.CRDs(ingress.CRDOptions{Namespace: "web", Services: map[string]ingress.ServiceRef{"s": {Name: "s", Port: 80}}})
+	require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	msg := err.Error()
+	assert.Contains(t, msg, `http.routers[site:a]: invalid value "site:a": maps to Kubernetes name "site:a", which is not valid`)
+	assert.Contains(t, msg, `http.routers[-site]: invalid value "-site": maps to Kubernetes name "-site", which is not valid`)
+	assert.Contains(t, msg, `http.routers[site-b]: invalid value "site-b": maps to Kubernetes name "site-b", as http.routers[Site_B] does`)
+}
