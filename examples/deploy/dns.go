@@ -11,10 +11,13 @@ import (
 )
 
 // dnsState turns the stack's sites into Cloudflare records: every site hostname is proxied to
-// the firewall nodes' public addresses (A for IPv4, AAAA for IPv6), since the firewalls are
-// where public traffic enters the mesh.
+// the firewall nodes' public addresses, since the firewalls are where public traffic enters the
+// mesh. Only addresses of the load balancer pool's family are published (A records for an IPv4
+// pool): the firewalls forward to Traefik's pool address, and nftables cannot translate between
+// IPv6 and IPv4, so Cloudflare must not be sent to a firewall's address of the other family.
 func dnsState(st *stack.Stack) cloudflare.DNS {
 	d := cloudflare.DNS{Zone: st.Domain, Owner: st.Name}
+	pool4 := netip.MustParsePrefix(st.Cluster.LoadBalancerPool).Addr().Is4() // validated by Stack.Validate
 	for _, site := range st.Sites {
 		for _, host := range site.Hosts {
 			for _, n := range st.Nodes {
@@ -23,6 +26,9 @@ func dnsState(st *stack.Stack) cloudflare.DNS {
 				}
 				for _, a := range n.PublicAddresses {
 					addr := netip.MustParseAddr(a) // validated by Stack.Validate
+					if addr.Is4() != pool4 {
+						continue
+					}
 					typ := cloudflare.TypeA
 					if addr.Is6() {
 						typ = cloudflare.TypeAAAA

@@ -37,9 +37,10 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, `stack "demo" from (built-in demo): 7 nodes in 3 regions, 2 sites, 3 data folders`)
 	assert.Contains(t, errOut, "built-in simulated services")
-	// 3 hostnames, each proxied to the two firewalls' three public addresses.
+	// 3 hostnames, each proxied to the two firewalls' IPv4 addresses.
 	assert.Contains(t, out, "+ dns_record shop.example.com A 198.51.100.10")
-	assert.Contains(t, out, "+ dns_record www.example.com AAAA 2001:db8::10")
+	// fw-ams-1's IPv6 address gets no AAAA record: the ingress forwards IPv4 only (the pool).
+	assert.NotContains(t, out, "AAAA")
 	assert.Contains(t, out, `~ zone_setting example.com ssl`)
 	assert.Contains(t, out, "~ k8s_node node-ams-1")
 	assert.Contains(t, out, `label:node-role.kubernetes.io/control-plane = (none) -> ""`)
@@ -52,7 +53,7 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 		"kubernetes/site-www.yaml", "kubernetes/site-shop.yaml", "firewall/fw-ams-1/webinfra-ingress.nft", "firewall/fw-nyc-1/webinfra-ingress.nft"} {
 		assert.Contains(t, out, "+ ingress_file "+f+"\n")
 	}
-	assert.Contains(t, out, "Plan: 107 to create, 11 to update, 0 to delete.")
+	assert.Contains(t, out, "Plan: 104 to create, 11 to update, 0 to delete.")
 	assert.Contains(t, errOut, "plan after apply: No changes.")
 
 	// The mesh files are in the state directory now: a second run plans none of them.
@@ -60,7 +61,7 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.NotContains(t, out, "mesh_file")
 	assert.NotContains(t, out, "ingress_file")
-	assert.Contains(t, out, "Plan: 9 to create")
+	assert.Contains(t, out, "Plan: 6 to create")
 	assert.NotContains(t, errOut, "applied")
 }
 
@@ -73,8 +74,8 @@ func TestJSONOutput(t *testing.T) {
 		Summary map[string]int    `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &plan))
-	assert.Len(t, plan.Changes, 118)
-	assert.Equal(t, 107, plan.Summary["create"])
+	assert.Len(t, plan.Changes, 115)
+	assert.Equal(t, 104, plan.Summary["create"])
 	assert.Equal(t, 11, plan.Summary["update"]) // 7 nodes + 4 settings (automatic_https_rewrites is on already)
 }
 
