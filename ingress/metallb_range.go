@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/internal/netaddr"
 )
 
 // PoolRange is one entry of a MetalLB pool's address list: an inclusive range of addresses of
@@ -49,7 +50,7 @@ func poolParseRange(s string) (PoolRange, string) {
 		if p != p.Masked() {
 			return PoolRange{}, fmt.Sprintf("prefix has host bits set (want %s)", p.Masked())
 		}
-		return PoolRange{From: p.Addr(), To: poolLastAddr(p), Prefix: p}, ""
+		return PoolRange{From: p.Addr(), To: netaddr.Last(p), Prefix: p}, ""
 	}
 	a, errA := netip.ParseAddr(strings.TrimSpace(from))
 	b, errB := netip.ParseAddr(strings.TrimSpace(to))
@@ -113,20 +114,5 @@ func (r PoolRange) OverlapsPrefix(p netip.Prefix) bool {
 		return false
 	}
 	p = p.Masked()
-	return r.Overlaps(PoolRange{From: p.Addr(), To: poolLastAddr(p)})
-}
-
-// poolLastAddr returns the last address of p.
-func poolLastAddr(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().AsSlice()
-	bits := p.Bits()
-	for i := range b {
-		for j := 0; j < 8; j++ {
-			if i*8+j >= bits {
-				b[i] |= 0x80 >> j
-			}
-		}
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
+	return r.Overlaps(PoolRange{From: p.Addr(), To: netaddr.Last(p)})
 }

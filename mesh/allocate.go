@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/internal/netaddr"
 )
 
 // Allocate returns a copy of the network in which every node has an overlay address, chosen so
@@ -124,7 +125,7 @@ func (p *addrPool) at(i uint64) netip.Addr {
 
 // lastIndex returns the index of the last usable address of r, clamped to the pool.
 func (p *addrPool) lastIndex(r netip.Prefix) uint64 {
-	first, last := p.subnet.Addr().As16(), lastAddr(r).As16()
+	first, last := p.subnet.Addr().As16(), netaddr.Last(r).As16()
 	if [8]byte(first[:8]) != [8]byte(last[:8]) {
 		return p.size - 1 // r reaches past the pool's /64
 	}
@@ -133,7 +134,7 @@ func (p *addrPool) lastIndex(r netip.Prefix) uint64 {
 }
 
 func (p *addrPool) free(a netip.Addr) bool {
-	if !p.subnet.Contains(a) || a == p.subnet.Addr() || (a.Is4() && a == lastAddr(p.subnet)) || p.taken[a] {
+	if !p.subnet.Contains(a) || a == p.subnet.Addr() || (a.Is4() && a == netaddr.Last(p.subnet)) || p.taken[a] {
 		return false
 	}
 	return p.reservedAt(a) == nil

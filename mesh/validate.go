@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/internal/netaddr"
 )
 
 var (
@@ -83,7 +84,7 @@ func (n *Network) validateSubnets(errs *webinfra.ValidationError) {
 			errs.Invalid(rp, r, "not a subnet without host bits")
 			continue
 		}
-		if n.subnetOf(r.Addr()) < 0 || !n.Subnets[n.subnetOf(r.Addr())].Contains(lastAddr(r)) {
+		if n.subnetOf(r.Addr()) < 0 || !n.Subnets[n.subnetOf(r.Addr())].Contains(netaddr.Last(r)) {
 			errs.Invalid(rp, r, "not inside any of subnets")
 		}
 	}
@@ -204,7 +205,7 @@ func (n *Network) validateAddress(errs *webinfra.ValidationError, p webinfra.Pat
 	switch {
 	case !first.Contains(a):
 		errs.Addf(p, a, "outside the node subnet subnets[0] (%s)", first)
-	case a.Is4() && (a == first.Addr() || a == lastAddr(first)):
+	case a.Is4() && (a == first.Addr() || a == netaddr.Last(first)):
 		errs.Addf(p, a, "the network or broadcast address of %s", first)
 	}
 	for i, r := range n.Reserved {
@@ -236,20 +237,4 @@ func splitEndpoint(e string) (host string, port int, err error) {
 		return "", 0, fmt.Errorf("not an IP address or hostname, optionally with :port")
 	}
 	return host, port, nil
-}
-
-// lastAddr returns the last address of p.
-func lastAddr(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().AsSlice()
-	bits := p.Bits()
-	for i := range b {
-		if rest := bits - 8*i; rest < 8 {
-			if rest < 0 {
-				rest = 0
-			}
-			b[i] |= 0xff >> rest
-		}
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
 }

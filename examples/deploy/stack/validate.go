@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/internal/netaddr"
 )
 
 // Validate reports every problem of the stack in one [*webinfra.ValidationError], each with its
@@ -131,7 +132,7 @@ func (s *Stack) validateNodes(errs *webinfra.ValidationError, p webinfra.Path, m
 				errs.Invalid(mp, n.MeshAddress, "not an IP address")
 			case mesh.IsValid() && !mesh.Contains(addr):
 				errs.Addf(mp, n.MeshAddress, "outside mesh.subnet (%s)", mesh)
-			case mesh.IsValid() && (addr == mesh.Addr() || addr == lastAddr(mesh)):
+			case mesh.IsValid() && (addr == mesh.Addr() || addr == netaddr.Last(mesh)):
 				errs.Addf(mp, n.MeshAddress, "the network or broadcast address of mesh.subnet (%s)", mesh)
 			case dup:
 				errs.Duplicate(mp, n.MeshAddress, first)
@@ -381,18 +382,4 @@ func parsePrefix(errs *webinfra.ValidationError, p webinfra.Path, s string) neti
 		return netip.Prefix{}
 	}
 	return pfx
-}
-
-func lastAddr(p netip.Prefix) netip.Addr {
-	a := p.Addr().AsSlice()
-	bits := p.Bits()
-	for i := range a {
-		for b := 0; b < 8; b++ {
-			if i*8+b >= bits {
-				a[i] |= 0x80 >> b
-			}
-		}
-	}
-	last, _ := netip.AddrFromSlice(a)
-	return last
 }
