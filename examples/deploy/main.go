@@ -10,7 +10,9 @@
 // Cloudflare and KUBECONFIG the real cluster. Concerns landed so far: the Tinc mesh (every
 // node's tinc directory with its keys, written under --state), the ingress (Traefik's
 // configuration, the MetalLB pool, the Traefik workload, each site's IngressRoute and each
-// firewall's nftables rules, written under --state/ingress), Kubernetes node labels (region,
+// firewall's nftables rules, written under --state/ingress), the placement of the sites' data
+// folders and each worker's Syncthing configuration (against simulated instances that carry the
+// workers' own device IDs, kept under --state/syncthing), Kubernetes node labels (region,
 // roles) and annotations (public addresses), Cloudflare zone settings (a strict-TLS baseline)
 // and DNS (each site hostname proxied to the firewall nodes' public addresses).
 package main
@@ -150,7 +152,12 @@ func connect(st *stack.Stack, state string) (steps []step, simulated bool, close
 		plan:  func(ctx context.Context) (*mesh.Rollout, error) { return meshMgr.Plan(ctx, network, nil) },
 		apply: meshMgr.Apply,
 	}
-	return []step{
+	syncSteps, closeSync, err := syncthingSteps(st, state, meshStep)
+	if err != nil {
+		closeCF()
+		return nil, false, nil, err
+	}
+	return append([]step{
 		meshStep,
 		&planner[*filePlan]{
 			name: "ingress",
@@ -183,7 +190,7 @@ func connect(st *stack.Stack, state string) (steps []step, simulated bool, close
 			plan:  func(ctx context.Context) (*cloudflare.DNSPlan, error) { return cf.PlanDNS(ctx, records) },
 			apply: cf.ApplyDNS,
 		},
-	}, sim || simKube, closeCF, nil
+	}, syncSteps...), sim || simKube, func() { closeSync(); closeCF() }, nil
 }
 
 // describe summarises a valid stack in one line.

@@ -56,9 +56,14 @@ type Server struct {
 }
 
 // NewServer starts a fake with a fresh device ID and API key on loopback. Close it when done.
-func NewServer() *Server {
+func NewServer() *Server { return NewServerWithID(RandomDeviceID()) }
+
+// NewServerWithID is [NewServer] for a given device ID, so a fake can stand in for a node whose
+// identity exists already (see replication.Identity); id must be a valid device ID in canonical
+// form.
+func NewServerWithID(id string) *Server {
 	s := &Server{
-		myID: RandomDeviceID(), key: "fake-" + RandomDeviceID()[:7], start: time.Now().UTC().Truncate(time.Second),
+		myID: id, key: "fake-" + RandomDeviceID()[:7], start: time.Now().UTC().Truncate(time.Second),
 		devices: map[string]object{}, folders: map[string]object{}, files: map[string]map[string]replication.FileInfo{},
 		subs: map[string]*subscription{}, changed: make(chan struct{}),
 	}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"path/filepath"
+	"slices"
+
+	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/examples/deploy/stack"
+	"github.com/webinfra/webinfra/mesh"
+	"github.com/webinfra/webinfra/replication"
+	"github.com/webinfra/webinfra/replication/replicationtest"
+)
+
+// syncthingPort is where Syncthing listens on every worker, on its mesh address.
+const syncthingPort = 22000
+
+// placeData places every site's data folders on the workers: each on as many workers as the
+// site asks for, spread across regions, weighted by capacity.
+func placeData(st *stack.Stack) (replication.Placement, error) {
+	var nodes []replication.Candidate
+	for _, n := range st.Nodes {
+		var roles []string
+		for _, r := range n.Roles {
+			roles = append(roles, string(r))
+		}
+		nodes = append(nodes, replication.Candidate{Name: n.Name, Region: n.Region, Roles: roles, Capacity: float64(n.Capacity)})
+	}
+	var folders []replication.FolderSpec
+	for _, site := range st.Sites {
+		for _, d := range site.Data {
+			folders = append(folders, replication.FolderSpec{
+				ID: d.Name, Replicas: d.Replicas,
+				Eligible: replication.Selector{Roles: []string{string(stack.RoleWorker)}},
+			})
+		}
+	}
+	return replication.Place(folders, nodes)
+}
+
+// syncthingIdentities loads each worker's Syncthing identity (certificate and key, hence its
+// device ID) from STATE/syncthing/NODE, creating it on the first run, so the device IDs are
+// known before any Syncthing starts and stay the same across runs.
+func syncthingIdentities(st *stack.Stack, state string) (map[string]*replication.Identity, error) {
+	ids := map[string]*replication.Identity{}
+	for _, n := range st.Nodes {
+		if !n.Has(stack.RoleWorker) {
+			continue
+		}
+		home := filepath.Join(state, "syncthing", n.Name)
+		id, err := replication.LoadIdentity(home)
+		if errors.Is(err, webinfra.ErrNotFound) {
+			if id, err = replication.NewIdentity(); err == nil {
+				err = id.WriteHome(home)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("syncthing identity of %s: %w", n.Name, err)
+		}
+		ids[n.Name] = id
+	}
+	return ids, nil
+}
+
+// syncthingStates is each worker's desired Syncthing configuration: the folders placed on it,
+// shared with the folder's other holders at their mesh addresses; the primary of each folder
+// is its single writer, the other holders are receive-only.
+func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*replication.Identity, placement replication.Placement) map[string]replication.NodeState {
+	paths := map[string]string{}
+	for _, site := range st.Sites {
+		for _, d := range site.Data {
+			paths[d.Name] = d.Path
+		}
+	}
+	states := map[string]replication.NodeState{}
+	for node, id := range ids {
+		s := replication.NodeState{DeviceID: id.DeviceID()}
+		peers := map[string]bool{}
+		for _, folder := range slices.Sorted(maps.Keys(placement)) {
+			holders := placement[folder]
+			if !slices.Contains(holders, node) {
+				continue
+			}
+			f := replication.FolderState{ID: folder, Path: paths[folder], Type: replication.ReceiveOnly}
+			if placement.Primary(folder) == node {
+				f.Type = replication.SendReceive
+			}
+			for _, h := range holders {
+				if h != node {
+					f.Devices = append(f.Devices, ids[h].DeviceID())
+					peers[h] = true
+				}
+			}
+			s.Folders = append(s.Folders, f)
+		}
+		for _, peer := range slices.Sorted(maps.Keys(peers)) {
+			addr := netip.AddrPortFrom(network.Node(peer).Address, syncthingPort)
+			s.Devices = append(s.Devices, replication.DeviceState{ID: ids[peer].DeviceID(), Name: peer, Addresses: []string{"tcp://" + addr.String()}})
+		}
+		states[node] = s
+	}
+	return states
+}
+
+// syncthingSteps returns one step per worker, planning and applying its Syncthing
+// configuration against a simulated instance with the worker's own device ID.
+func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollout]) ([]step, func(), error) {
+	placement, err := placeData(st)
+	if err != nil {
+		return nil, nil, fmt.Errorf("placement: %w", err)
+	}
+	ids, err := syncthingIdentities(st, state)
+	if err != nil {
+		return nil, nil, err
+	}
+	var steps []step
+	var servers []*replicationtest.Server
+	closeAll := func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}
+	for _, node := range slices.Sorted(maps.Keys(ids)) {
+		srv := replicationtest.NewServerWithID(ids[node].DeviceID())
+		servers = append(servers, srv)
+		c, err := replication.New(replication.Config{BaseURL: srv.URL(), APIKey: srv.APIKey()})
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		steps = append(steps, &planner[*replication.NodePlan]{
+			name: "syncthing " + node,
+			// Runs after the mesh step's plan, whose network has every node's address.
+			plan: func(ctx context.Context) (*replication.NodePlan, error) {
+				return replication.PlanNode(ctx, c, syncthingStates(st, meshStep.last.Network, ids, placement)[node])
+			},
+			apply: func(ctx context.Context, p *replication.NodePlan) error { return replication.ApplyNode(ctx, c, p) },
+		})
+	}
+	return steps, closeAll, nil
+}

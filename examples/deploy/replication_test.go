@@ -1,0 +1,60 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/webinfra/webinfra/examples/deploy/stack"
+	"github.com/webinfra/webinfra/replication"
+)
+
+// Every data folder lives on exactly its replica count of workers, with one writer, shared
+// with exactly its other holders at their mesh addresses; device IDs survive a second run.
+func TestSyncthingStatesOfTheDemo(t *testing.T) {
+	st, err := stack.Parse(demoStack)
+	require.NoError(t, err)
+	placement, err := placeData(st)
+	require.NoError(t, err)
+	state := t.TempDir()
+	ids, err := syncthingIdentities(st, state)
+	require.NoError(t, err)
+	again, err := syncthingIdentities(st, state)
+	require.NoError(t, err)
+	for node, id := range ids {
+		assert.Equal(t, id.DeviceID(), again[node].DeviceID(), "identity of %s kept", node)
+	}
+	network, err := meshNetwork(st).Allocate(nil)
+	require.NoError(t, err)
+	states := syncthingStates(st, network, ids, placement)
+
+	replicas := map[string]int{}
+	for _, site := range st.Sites {
+		for _, d := range site.Data {
+			replicas[d.Name] = d.Replicas
+		}
+	}
+	holders, writers := map[string]int{}, map[string]int{}
+	empty := 0
+	for node, s := range states {
+		require.NoError(t, s.Validate(), node)
+		if len(s.Folders) == 0 {
+			empty++
+		}
+		for _, f := range s.Folders {
+			holders[f.ID]++
+			if f.Type == replication.SendReceive {
+				writers[f.ID]++
+			}
+			assert.Len(t, f.Devices, replicas[f.ID]-1, "%s on %s is shared with its other holders", f.ID, node)
+		}
+		for _, d := range s.Devices {
+			require.Len(t, d.Addresses, 1)
+			assert.Equal(t, "tcp://"+network.Node(d.Name).Address.String()+":22000", d.Addresses[0])
+		}
+	}
+	assert.Equal(t, replicas, holders)
+	assert.Equal(t, map[string]int{"www-content": 1, "shop-uploads": 1, "shop-db": 1}, writers)
+	assert.Positive(t, empty, "sharding: some worker holds no folder")
+}
