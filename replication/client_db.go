@@ -255,3 +255,44 @@ func (c *Client) Override(ctx context.Context, folder string) error {
 	}
 	return nil
 }
+
+// browseEntry is one node of /rest/db/browse, as Syncthing v1.30 answers it.
+type browseEntry struct {
+	Name     string        `json:"name"`
+	Type     string        `json:"type"`
+	Children []browseEntry `json:"children"`
+}
+
+// Browse lists every entry of a folder's global tree as slash-separated paths, parents before
+// their children (GET /rest/db/browse without a level limit). An absent folder gives an error
+// matching [webinfra.ErrNotFound]. The answer grows with the folder: for very large folders
+// prefer [Client.Need] or [Client.File] on known paths.
+func (c *Client) Browse(ctx context.Context, folder string) ([]string, error) {
+	var tree []browseEntry
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/rest/db/browse", query: folderQuery(folder), out: &tree, idempotent: true}); err != nil {
+		return nil, fmt.Errorf("replication: browse folder %q: %w", folder, err)
+	}
+	var out []string
+	var walk func(prefix string, es []browseEntry)
+	walk = func(prefix string, es []browseEntry) {
+		for _, e := range es {
+			out = append(out, prefix+e.Name)
+			walk(prefix+e.Name+"/", e.Children)
+		}
+	}
+	walk("", tree)
+	return out, nil
+}
+
+// LocalChanged lists the local changes of a receive-only folder: files changed on this node
+// that the rest of the cluster does not have (GET /rest/db/localchanged, first page of 100).
+// [Client.Revert] undoes them. An absent folder gives an error matching [webinfra.ErrNotFound].
+func (c *Client) LocalChanged(ctx context.Context, folder string) ([]FileInfo, error) {
+	var out struct {
+		Files []FileInfo `json:"files"`
+	}
+	if err := c.do(ctx, call{method: http.MethodGet, path: "/rest/db/localchanged", query: folderQuery(folder), out: &out, idempotent: true}); err != nil {
+		return nil, fmt.Errorf("replication: local changes of folder %q: %w", folder, err)
+	}
+	return out.Files, nil
+}
