@@ -69,7 +69,7 @@ func syncthingIdentities(st *stack.Stack, state string) (map[string]*replication
 // syncthingStates is each worker's desired Syncthing configuration: the folders placed on it,
 // shared with the folder's other holders at their mesh addresses; the primary of each folder
 // is its single writer, the other holders are receive-only.
-func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*replication.Identity, placement replication.Placement) map[string]replication.NodeState {
+func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*replication.Identity, placement replication.Placement) (map[string]replication.NodeState, error) {
 	paths := map[string]string{}
 	for _, site := range st.Sites {
 		for _, d := range site.Data {
@@ -85,10 +85,13 @@ func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*rep
 			if !slices.Contains(holders, node) {
 				continue
 			}
-			f := replication.FolderState{ID: folder, Path: paths[folder], Type: replication.ReceiveOnly}
-			if placement.Primary(folder) == node {
-				f.Type = replication.SendReceive
+			// The demo's active host is the folder's primary; a running cloud asks a
+			// replication.ActiveHost (a cluster Lease, or where the service's pod runs).
+			types, err := replication.FolderTypes(placement, folder, placement.Primary(folder))
+			if err != nil {
+				return nil, err
 			}
+			f := replication.FolderState{ID: folder, Path: paths[folder], Type: types[node]}
 			for _, h := range holders {
 				if h != node {
 					f.Devices = append(f.Devices, ids[h].DeviceID())
@@ -103,7 +106,7 @@ func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*rep
 		}
 		states[node] = s
 	}
-	return states
+	return states, nil
 }
 
 // syncthingSteps returns one step per worker, planning and applying its Syncthing
@@ -136,7 +139,11 @@ func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollo
 			name: "syncthing " + node,
 			// Runs after the mesh step's plan, whose network has every node's address.
 			plan: func(ctx context.Context) (*replication.NodePlan, error) {
-				return replication.PlanNode(ctx, c, syncthingStates(st, meshStep.last.Network, ids, placement)[node])
+				states, err := syncthingStates(st, meshStep.last.Network, ids, placement)
+				if err != nil {
+					return nil, err
+				}
+				return replication.PlanNode(ctx, c, states[node])
 			},
 			apply: func(ctx context.Context, p *replication.NodePlan) error { return replication.ApplyNode(ctx, c, p) },
 		})

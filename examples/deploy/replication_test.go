@@ -27,7 +27,8 @@ func TestSyncthingStatesOfTheDemo(t *testing.T) {
 	}
 	network, err := meshNetwork(st).Allocate(nil)
 	require.NoError(t, err)
-	states := syncthingStates(st, network, ids, placement)
+	states, err := syncthingStates(st, network, ids, placement)
+	require.NoError(t, err)
 
 	replicas := map[string]int{}
 	for _, site := range st.Sites {
