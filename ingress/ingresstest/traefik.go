@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -152,18 +153,9 @@ func (p *Proxy) Exited() bool {
 // FreePorts returns n distinct 127.0.0.1:PORT addresses that were free a moment ago.
 func FreePorts(t testing.TB, n int) []string {
 	t.Helper()
-	var ls []net.Listener
 	var out []string
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
-	}
-	for _, l := range ls {
-		_ = l.Close()
+	for _, p := range testutil.FreePorts(t, n) {
+		out = append(out, net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 	}
 	return out
 }

@@ -34,3 +34,13 @@ func TestUniqueName(t *testing.T) {
 	assert.Regexp(t, `^wi-[0-9a-f]{6}$`, a)
 	assert.NotEqual(t, a, b)
 }
+
+func TestFreePortsAreDistinct(t *testing.T) {
+	ports := testutil.FreePorts(t, 50)
+	seen := map[int]bool{}
+	for _, p := range ports {
+		assert.False(t, seen[p], "port %d twice", p)
+		assert.Positive(t, p)
+		seen[p] = true
+	}
+}

@@ -3,7 +3,6 @@ package replicationtest
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,7 +72,8 @@ func StartSyncthing(t testing.TB, opts Options) *Instance {
 	if out, err := gen.CombinedOutput(); err != nil {
 		t.Fatalf("syncthing generate: %v\n%s", err, out)
 	}
-	guiPort, syncPort := freePort(t), freePort(t)
+	ports := testutil.FreePorts(t, 2)
+	guiPort, syncPort := ports[0], ports[1]
 	key := "webinfra-test-" + RandomDeviceID()[:7]
 	listen := fmt.Sprintf("tcp://127.0.0.1:%d", syncPort)
 	if err := editConfig(filepath.Join(home, "config.xml"), guiPort, listen, key); err != nil {
@@ -178,16 +178,6 @@ func Introduce(t testing.TB, instances ...*Instance) {
 			}
 		}
 	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // editConfig applies the harness's settings to a freshly generated config.xml.
