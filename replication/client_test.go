@@ -155,3 +155,21 @@ func TestUnknownRouteIsRecorded(t *testing.T) {
 	assert.Equal(t, http.StatusNotImplemented, resp.StatusCode)
 	assert.Equal(t, []string{"unimplemented route GET /rest/nope"}, srv.Errors())
 }
+
+func TestBrowseAndLocalChangedOnTheFake(t *testing.T) {
+	srv := replicationtest.Start(t)
+	c, err := replication.New(replication.Config{BaseURL: srv.URL(), APIKey: srv.APIKey()})
+	require.NoError(t, err)
+	require.NoError(t, c.PutFolder(t.Context(), replication.Folder{ID: "f", Path: "/srv/f"}))
+	for _, name := range []string{"b/c.txt", "a.txt", "b/d/e.txt"} {
+		srv.SetFile("f", replication.FileInfo{Name: name})
+	}
+	paths, err := c.Browse(t.Context(), "f")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a.txt", "b", "b/c.txt", "b/d", "b/d/e.txt"}, paths)
+	changed, err := c.LocalChanged(t.Context(), "f")
+	require.NoError(t, err)
+	assert.Empty(t, changed)
+	_, err = c.Browse(t.Context(), "nope")
+	assert.ErrorIs(t, err, webinfra.ErrNotFound)
+}

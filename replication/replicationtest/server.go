@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -256,6 +257,11 @@ func (s *Server) routes() {
 		writeJSON(w, object{"page": 1, "perpage": 65536, "progress": []any{}, "queued": []any{}, "rest": []any{}})
 	}))
 	m.HandleFunc("GET /rest/db/file", s.file)
+	m.HandleFunc("GET /rest/db/browse", s.withFolder(s.browse))
+	m.HandleFunc("GET /rest/db/localchanged", s.withFolder(func(w http.ResponseWriter, _ *http.Request, _ string) {
+		// The fake has no local changes: nothing writes behind its back.
+		writeJSON(w, object{"files": []any{}, "page": 1, "perpage": 100})
+	}))
 	m.HandleFunc("GET /rest/folder/errors", s.withFolder(func(w http.ResponseWriter, _ *http.Request, id string) {
 		writeJSON(w, object{"errors": nil, "folder": id, "page": 1, "perpage": 65536})
 	}))
@@ -564,6 +570,45 @@ func (s *Server) completion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, object{"completion": 100, "globalBytes": 0, "globalItems": 0, "needBytes": 0, "needDeletes": 0, "needItems": 0, "remoteState": "unknown", "sequence": 0})
+}
+
+// browse answers the folder's global tree built from the files given to SetFile, as
+// Syncthing's /rest/db/browse does: directories with children, names sorted.
+func (s *Server) browse(w http.ResponseWriter, _ *http.Request, id string) {
+	type entry struct {
+		Name     string   `json:"name"`
+		Type     string   `json:"type"`
+		Children []*entry `json:"children,omitempty"`
+	}
+	root := &entry{}
+	s.mu.Lock()
+	names := slices.Sorted(maps.Keys(s.files[id]))
+	s.mu.Unlock()
+	for _, name := range names {
+		dir := root
+		parts := strings.Split(name, "/")
+		for i, part := range parts {
+			var next *entry
+			for _, c := range dir.Children {
+				if c.Name == part {
+					next = c
+				}
+			}
+			if next == nil {
+				next = &entry{Name: part, Type: "FILE_INFO_TYPE_DIRECTORY"}
+				dir.Children = append(dir.Children, next)
+			}
+			if i == len(parts)-1 {
+				next.Type = "FILE_INFO_TYPE_FILE"
+			}
+			dir = next
+		}
+	}
+	out := root.Children
+	if out == nil {
+		out = []*entry{}
+	}
+	writeJSON(w, out)
 }
 
 func (s *Server) file(w http.ResponseWriter, r *http.Request) {
