@@ -35,6 +35,10 @@ type FolderStatus struct {
 	ReceiveOnlyTotalItems int `json:"receiveOnlyTotalItems"`
 	// Sequence is the local change counter.
 	Sequence int64 `json:"sequence"`
+	// RemoteSequence is, per device ID, the highest sequence of that device's index this
+	// instance has received: when it reaches the device's own Sequence, this instance knows
+	// every change the device has scanned.
+	RemoteSequence map[string]int64 `json:"remoteSequence"`
 }
 
 // Completion is /rest/db/completion: how far a device is in syncing a folder.

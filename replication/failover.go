@@ -196,7 +196,7 @@ type failover struct {
 	log              *slog.Logger
 	rep              *FailoverReport
 	started          time.Time
-	toID             string
+	toID, fromID     string
 }
 
 // step runs fn as step on node, recording its time and wrapping its error.
@@ -337,6 +337,10 @@ func (f *failover) check(ctx context.Context) (map[string]FolderType, error) {
 		return nil, fmt.Errorf("node %q: %w", f.to, err)
 	}
 	f.toID = st.MyID
+	if st, err = f.nodes[f.from].Status(ctx); err != nil {
+		return nil, fmt.Errorf("node %q: %w", f.from, err)
+	}
+	f.fromID = st.MyID
 	return types, nil
 }
 
@@ -362,10 +366,29 @@ func (f *failover) waitSync(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
 	oldC, newC := f.nodes[f.from], f.nodes[f.to]
+	// The old writer's index as of its last scan: the new writer must have received all of it.
+	// Completion alone is not enough: it was seen at 100% while the new writer lacked all of a
+	// folder's recent files (its view of the old writer's index was behind).
+	// Read it once the old writer is idle: a sequence read mid-scan misses the files being
+	// scanned.
+	var oldSeq int64
+	for {
+		st, err := oldC.DBStatus(ctx, f.folder)
+		if err != nil {
+			return 0, err
+		}
+		if st.State == "idle" && st.Error == "" {
+			oldSeq = st.Sequence
+			break
+		}
+		if err := sleepCtx(ctx, f.opts.PollInterval); err != nil {
+			return 0, fmt.Errorf("old writer not idle after %v (state %q, error %q): %w", f.opts.Timeout, st.State, st.Error, err)
+		}
+	}
 	first, pending := true, 0
 	var last string
 	for {
-		ok, need, state, err := syncedState(ctx, oldC, newC, f.folder, f.toID)
+		ok, need, state, err := syncedState(ctx, oldC, newC, f.folder, f.toID, f.fromID, oldSeq)
 		if err != nil && ctx.Err() == nil {
 			return pending, err
 		}
@@ -388,7 +411,7 @@ func (f *failover) waitSync(ctx context.Context) (int, error) {
 }
 
 // syncedState reads one sample of the sync condition of waitSync; state describes it.
-func syncedState(ctx context.Context, oldC, newC *Client, folder, toID string) (ok bool, need int, state string, err error) {
+func syncedState(ctx context.Context, oldC, newC *Client, folder, toID, fromID string, oldSeq int64) (ok bool, need int, state string, err error) {
 	comp, err := oldC.Completion(ctx, folder, toID)
 	if err != nil {
 		return false, 0, "", err
@@ -398,10 +421,11 @@ func syncedState(ctx context.Context, oldC, newC *Client, folder, toID string) (
 		return false, 0, "", err
 	}
 	need = max(comp.NeedItems+comp.NeedDeletes, st.NeedTotalItems)
-	state = fmt.Sprintf("completion %.1f%% need %d items, remote state %q; new writer %s, need %d, local changes %d",
-		comp.Completion, comp.NeedItems+comp.NeedDeletes, comp.RemoteState, st.State, st.NeedTotalItems, st.ReceiveOnlyTotalItems)
+	seen := st.RemoteSequence[fromID]
+	state = fmt.Sprintf("completion %.1f%% need %d items, remote state %q; new writer %s, need %d, local changes %d, has the old writer's index to %d of %d",
+		comp.Completion, comp.NeedItems+comp.NeedDeletes, comp.RemoteState, st.State, st.NeedTotalItems, st.ReceiveOnlyTotalItems, seen, oldSeq)
 	ok = comp.RemoteState == "valid" && comp.Completion >= 100 && comp.NeedItems == 0 && comp.NeedDeletes == 0 &&
-		st.State == "idle" && st.NeedTotalItems == 0 && st.ReceiveOnlyTotalItems == 0
+		st.State == "idle" && st.NeedTotalItems == 0 && st.ReceiveOnlyTotalItems == 0 && seen >= oldSeq
 	return ok, need, state, nil
 }
 

@@ -125,11 +125,12 @@ func TestFailoverCallSequence(t *testing.T) {
 	rep, err := replication.Failover(t.Context(), fc.clients, "web", "a", "b", nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{
-		// check: every holder's folder, then the new writer's device ID
+		// check: every holder's folder, then the new and the old writer's device IDs
 		"a GET /rest/config/folders/web",
 		"b GET /rest/config/folders/web",
 		"c GET /rest/config/folders/web",
 		"b GET /rest/system/status",
+		"a GET /rest/system/status",
 		// scan-old: the old writer, still a writer, announces its writes
 		"a POST /rest/db/scan",
 		// demote-old
@@ -140,7 +141,9 @@ func TestFailoverCallSequence(t *testing.T) {
 		// scan-new
 		"b POST /rest/db/scan",
 		"b GET /rest/db/status",
-		// wait-sync: the old writer's view of the new one, then the new one's own status
+		// wait-sync: the old writer's index sequence, then its view of the new writer and the
+		// new writer's own status (which holds how much of the old writer's index it has)
+		"a GET /rest/db/status",
 		"a GET /rest/db/completion",
 		"b GET /rest/db/status",
 		// promote-new
@@ -166,15 +169,15 @@ func TestFailoverStopWritesAfterCatchUp(t *testing.T) {
 	_, err := replication.Failover(t.Context(), fc.clients, "web", "a", "b", &replication.FailoverOptions{StopWrites: stop})
 	require.NoError(t, err)
 	assert.Equal(t, []string{
-		"a GET /rest/config/folders/web", "b GET /rest/config/folders/web", "c GET /rest/config/folders/web", "b GET /rest/system/status",
+		"a GET /rest/config/folders/web", "b GET /rest/config/folders/web", "c GET /rest/config/folders/web", "b GET /rest/system/status", "a GET /rest/system/status",
 		// catch-up while the application still writes
-		"a POST /rest/db/scan", "a GET /rest/db/completion", "b GET /rest/db/status",
+		"a POST /rest/db/scan", "a GET /rest/db/status", "a GET /rest/db/completion", "b GET /rest/db/status",
 		"app stop-writes",
 		"a POST /rest/db/scan",
 		"a PATCH /rest/config/folders/web",
 		"a POST /rest/db/scan", "a GET /rest/db/status",
 		"b POST /rest/db/scan", "b GET /rest/db/status",
-		"a GET /rest/db/completion", "b GET /rest/db/status",
+		"a GET /rest/db/status", "a GET /rest/db/completion", "b GET /rest/db/status",
 		"b PATCH /rest/config/folders/web",
 	}, fc.log.get())
 }
@@ -197,7 +200,7 @@ func TestFailoverIdempotent(t *testing.T) {
 		assert.Zero(t, s.Mutations(), "node %s", n)
 	}
 	assert.Equal(t, []string{"a GET /rest/config/folders/web", "b GET /rest/config/folders/web", "c GET /rest/config/folders/web",
-		"b GET /rest/system/status"}, fc.log.get())
+		"b GET /rest/system/status", "a GET /rest/system/status"}, fc.log.get())
 }
 
 func TestFailoverRevertsNewWritersLocalChanges(t *testing.T) {
