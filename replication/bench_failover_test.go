@@ -2,6 +2,7 @@ package replication_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -38,7 +39,13 @@ func BenchmarkFailoverReal(b *testing.B) {
 		if err := cl[cur].Scan(ctx, c.folder, ""); err != nil {
 			b.Fatal(err)
 		}
+		last := filepath.Join(c.dirs[other], fmt.Sprintf("g-%06d.txt", seq-1))
 		testutil.Eventually(b, time.Minute, func() error {
+			// Completion alone can claim 100% before the other node has the new index, so the
+			// baseline also waits for the last file on the other node's disk.
+			if _, err := os.Stat(last); err != nil {
+				return err
+			}
 			comp, err := cl[cur].Completion(ctx, c.folder, c.inst[other].DeviceID)
 			if err != nil {
 				return err
