@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syncthing/syncthing/lib/protocol"
+
 	"github.com/webinfra/webinfra"
 )
 
@@ -181,55 +183,18 @@ func (s NodeState) Validate() error {
 	return errs.Err()
 }
 
-// deviceIDProblem returns why s is not a canonical Syncthing device ID, or "".
+// deviceIDProblem returns why s is not a canonical Syncthing device ID, or "". Syncthing's own
+// lib/protocol parses it; it also accepts lower case, missing dashes or check characters, which
+// the canonical form rules out so that the same device always has the same spelling here.
 func deviceIDProblem(s string) string {
-	groups := strings.Split(s, "-")
-	if len(groups) != 8 {
-		return "not a device ID: want 8 groups of 7 characters joined by dashes"
-	}
-	var b strings.Builder
-	for _, g := range groups {
-		if len(g) != 7 {
-			return "not a device ID: want 8 groups of 7 characters joined by dashes"
-		}
-		b.WriteString(g)
-	}
-	flat := b.String()
-	for i := 0; i < len(flat); i++ {
-		if luhnCodepoint(flat[i]) < 0 {
-			return "not a device ID: want upper-case base32 (A-Z, 2-7)"
-		}
-	}
-	for i := range 4 {
-		chunk := flat[i*14 : i*14+14]
-		if luhnCheck(chunk[:13]) != chunk[13] {
-			return "not a device ID: check character mismatch"
-		}
+	id, err := protocol.DeviceIDFromString(s)
+	switch {
+	case err != nil:
+		return "not a device ID: " + err.Error()
+	case id.String() != s:
+		return "not a device ID in canonical form (want " + id.String() + ")"
 	}
 	return ""
-}
-
-const luhnAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-func luhnCodepoint(b byte) int {
-	switch {
-	case 'A' <= b && b <= 'Z':
-		return int(b - 'A')
-	case '2' <= b && b <= '7':
-		return int(b-'2') + 26
-	}
-	return -1
-}
-
-// luhnCheck is Syncthing's check character of a group (lib/protocol/luhn.go: not quite Luhn).
-func luhnCheck(s string) byte {
-	factor, sum := 1, 0
-	for i := 0; i < len(s); i++ {
-		addend := factor * luhnCodepoint(s[i])
-		factor = 3 - factor
-		sum += addend/32 + addend%32
-	}
-	return luhnAlphabet[(32-sum%32)%32]
 }
 
 func addressProblem(a string) string {
