@@ -18,11 +18,32 @@ func withFailover(f mesh.Failover) func(*mesh.Network) {
 	return func(n *mesh.Network) { n.Failover = f }
 }
 
+// startConverged starts meshes until one has all pairs reaching each other within a minute,
+// at most 4 tries, and returns it with the number of starts that got stuck. tinc 1.0's UDP
+// defaults leave a pair stuck now and then (about 1 start in 16 here), until its keys expire an
+// hour later.
+func startConverged(b *testing.B, cfg meshtest.Config) (m *meshtest.Mesh, took time.Duration, stuck int) {
+	for try := 1; ; try++ {
+		m = meshtest.Start(b, cfg)
+		took, err := m.AllPairsWithin(60 * time.Second)
+		if err == nil {
+			return m, took, stuck
+		}
+		stuck++
+		b.Logf("start %d got stuck: %v", try, err)
+		if try == 4 {
+			b.Fatalf("no converged start in %d tries", try)
+		}
+		for _, n := range cfg.Nodes {
+			_ = m.Daemon.Stop(context.Background(), n)
+		}
+	}
+}
+
 // rerouteAfterCut starts a 3-node mesh, makes sure a and b talk directly, cuts their link and
-// returns how long until a reaches b again (through c).
-func rerouteAfterCut(b *testing.B, f mesh.Failover) time.Duration {
-	m := meshtest.Start(b, meshtest.Config{Nodes: []string{"a", "b", "c"}, Edit: withFailover(f)})
-	m.WaitAllPairs(60 * time.Second)
+// returns how long until a reaches b again (through c), and how many starts got stuck first.
+func rerouteAfterCut(b *testing.B, f mesh.Failover) (time.Duration, int) {
+	m, _, stuck := startConverged(b, meshtest.Config{Nodes: []string{"a", "b", "c"}, Edit: withFailover(f)})
 	for range 3 { // the direct path is in use, UDP included
 		m.WaitReach("a", "b", 10*time.Second)
 	}
@@ -31,31 +52,40 @@ func rerouteAfterCut(b *testing.B, f mesh.Failover) time.Duration {
 		b.Fatal(err)
 	}
 	m.WaitReach("a", "b", 240*time.Second)
-	return time.Since(cut)
+	return time.Since(cut), stuck
 }
 
 // BenchmarkReroute measures how long a broken direct link takes to be routed around, with the
 // SDK's failover defaults and with tinc's, in the same loop.
 func BenchmarkReroute(b *testing.B) {
 	var sdk, tinc time.Duration
+	stuck := map[string]int{}
 	for b.Loop() {
-		sdk += rerouteAfterCut(b, mesh.Failover{})
-		tinc += rerouteAfterCut(b, tincDefaults)
+		d, s := rerouteAfterCut(b, mesh.Failover{})
+		sdk, stuck["sdk"] = sdk+d, stuck["sdk"]+s
+		d, s = rerouteAfterCut(b, tincDefaults)
+		tinc, stuck["tinc"] = tinc+d, stuck["tinc"]+s
 	}
 	b.ReportMetric(sdk.Seconds()/float64(b.N), "sdk-s/op")
 	b.ReportMetric(tinc.Seconds()/float64(b.N), "tinc-s/op")
 	b.ReportMetric(float64(tinc)/float64(sdk), "tinc/sdk")
+	b.ReportMetric(float64(stuck["sdk"])/float64(b.N), "sdk-stuck-starts/op")
+	b.ReportMetric(float64(stuck["tinc"])/float64(b.N), "tinc-stuck-starts/op")
 }
 
 // allPairsAfterStart returns how long after the rollout (which starts every tincd) all pairs
-// of an n-node mesh ping.
+// of an n-node mesh ping. A start still not converged after a minute counts that minute, and
+// a fresh mesh is started.
 func allPairsAfterStart(b *testing.B, nodes int, f mesh.Failover) time.Duration {
 	var names []string
 	for i := range nodes {
 		names = append(names, fmt.Sprintf("n%d", i))
 	}
-	m := meshtest.Start(b, meshtest.Config{Nodes: names, Edit: withFailover(f)})
-	return m.WaitAllPairs(120 * time.Second)
+	_, took, stuck := startConverged(b, meshtest.Config{Nodes: names, Edit: withFailover(f)})
+	if stuck > 0 {
+		took += time.Duration(stuck) * time.Minute // each stuck start cost its full minute
+	}
+	return took
 }
 
 // BenchmarkAllPairsAfterStart measures the time until every pair pings after a start, for 4
