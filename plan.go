@@ -131,6 +131,15 @@ func (c Change) show(field string, v any, present bool) string {
 	return fmt.Sprint(v)
 }
 
+// String renders the change as [Plan.String] shows it: a line "+ kind id" (`~` for an update,
+// `-` for a delete) followed by one indented line per field that differs. Sensitive values
+// show as [Redacted].
+func (c Change) String() string {
+	var b strings.Builder
+	c.write(&b)
+	return b.String()
+}
+
 // write appends the Terraform-like rendering of the change to b.
 func (c Change) write(b *strings.Builder) {
 	fmt.Fprintf(b, "%s %s\n", c.Action.symbol(), c.Address())

@@ -59,6 +59,16 @@ Plan: 1 to create, 2 to update, 1 to delete.
 	assert.Equal(t, want, samplePlan().String())
 }
 
+func TestChangeStringIsItsBlockOfThePlan(t *testing.T) {
+	p := samplePlan()
+	assert.Equal(t, "~ smtp_relay gmail\n    key      = (sensitive) -> (sensitive)\n    password = (sensitive) -> (sensitive)\n", p.Changes[2].String())
+	var joined string
+	for _, c := range p.Changes {
+		joined += c.String() + "\n"
+	}
+	assert.Equal(t, p.String(), joined+p.Summary().String()+"\n")
+}
+
 func TestPlanStringNeverShowsSensitive(t *testing.T) {
 	out := samplePlan().String()
 	for _, leak := range []string{"hunter2", "hunter3", "k1", "k2"} {
