@@ -198,7 +198,7 @@ func (s *LandscapeServer) Errors() []string {
 }
 
 type apiErr struct {
-	status     int
+	status    int
 	code, msg string
 }
 
