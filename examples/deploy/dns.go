@@ -46,15 +46,15 @@ func dnsState(st *stack.Stack) cloudflare.DNS {
 
 // cloudflareClient returns a client for the real API when CLOUDFLARE_API_TOKEN is set, and
 // otherwise one for a built-in simulated Cloudflare holding the stack's zone. close releases it.
-func cloudflareClient(st *stack.Stack) (c *cloudflare.Client, simulated bool, close func(), err error) {
+func cloudflareClient(st *stack.Stack) (c *cloudflare.Client, svc service, close func(), err error) {
 	if token := os.Getenv("CLOUDFLARE_API_TOKEN"); token != "" {
 		c, err = cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret(token)})
-		return c, false, func() {}, err
+		return c, service{name: "Cloudflare API", detail: "CLOUDFLARE_API_TOKEN"}, func() {}, err
 	}
 	srv := cloudflaretest.NewServer(cloudflaretest.Options{})
 	srv.AddZone(st.Domain)
 	c, err = cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret("simulated"), BaseURL: srv.URL()})
-	return c, true, srv.Close, err
+	return c, service{name: "Cloudflare API", simulated: true, detail: "set CLOUDFLARE_API_TOKEN for the real one"}, srv.Close, err
 }
 
 // zoneSettings is the example's baseline for every stack's zone: the origin's certificate is

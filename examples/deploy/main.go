@@ -20,7 +20,6 @@ package main
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,6 +27,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/cloudflare"
@@ -52,24 +53,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	stackPath := fs.String("stack", "", "stack file (YAML); empty means the built-in demo stack")
 	output := fs.String("output", "text", "plan format: text or json")
-	dryRun := fs.Bool("dry-run", false, "plan only; change nothing")
+	apply := fs.Bool("apply", true, "apply the plan after printing it; --apply=false plans only")
+	dryRun := fs.Bool("dry-run", false, "plan only; change nothing (the same as --apply=false)")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there was nothing to do, 2 when the plan had changes (applied unless planning only), 1 on any error")
 	stateDir := fs.String("state", "", "directory for generated files and keys (the mesh's tinc directories); empty means $XDG_STATE_HOME/webinfra/STACK")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return exitError
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "deploy: unexpected arguments %q\n", fs.Args())
-		return 2
+		return exitError
 	}
 	if *output != "text" && *output != "json" {
 		fmt.Fprintf(stderr, "deploy: --output %q: want text or json\n", *output)
-		return 2
+		return exitError
+	}
+	if *dryRun {
+		*apply = false
+	}
+	// done is the status of a successful run, in the manner of terraform's -detailed-exitcode.
+	done := func(changes bool) int {
+		if changes && *detailed {
+			return exitChanges
+		}
+		return exitOK
 	}
 
 	st, name, err := load(*stackPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "deploy: %v\n", err)
-		return 1
+		return exitError
 	}
 	if err := st.Validate(); err != nil {
 		var ve *webinfra.ValidationError
@@ -78,10 +91,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			for _, e := range ve.Errors {
 				fmt.Fprintf(stderr, "  %s\n", e.Error())
 			}
-			return 1
+			return exitError
 		}
 		fmt.Fprintf(stderr, "deploy: invalid stack %s: %v\n", name, err)
-		return 1
+		return exitError
 	}
 
 	fmt.Fprintf(stderr, "deploy: stack %q from %s: %s\n", st.Name, name, describe(st))
@@ -89,78 +102,113 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *stateDir == "" {
 		*stateDir = defaultStateDir(st.Name)
 	}
-	steps, simulated, closeAll, err := connect(st, *stateDir)
+	steps, closeAll, err := connect(st, *stateDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "deploy: %v\n", err)
-		return 1
+		return exitError
 	}
 	defer closeAll()
-	if simulated {
-		fmt.Fprintln(stderr, "deploy: no credentials given: running against the built-in simulated services")
-	}
 
 	plan, err := planAll(ctx, steps)
 	if err != nil {
 		fmt.Fprintf(stderr, "deploy: plan: %v\n", err)
-		return 1
+		return exitError
 	}
-	if err := printPlan(stdout, plan, *output); err != nil {
+	if plan.simulated() {
+		fmt.Fprintln(stderr, "deploy: no credentials given for some services: those run against the built-in simulated services (see Services)")
+	}
+	if *output == "json" {
+		err = plan.writeJSON(stdout)
+	} else {
+		err = plan.writeText(stdout)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "deploy: %v\n", err)
-		return 1
+		return exitError
 	}
-	if *dryRun || plan.Empty() {
-		return 0
+	changes := len(plan.entries) > 0
+	if !*apply || !changes {
+		return done(changes)
 	}
 	for _, s := range steps {
 		if err := s.Apply(ctx); err != nil {
 			fmt.Fprintf(stderr, "deploy: apply: %v\n", err)
-			return 1
+			return exitError
 		}
 	}
 	again, err := planAll(ctx, steps)
 	if err != nil {
 		fmt.Fprintf(stderr, "deploy: plan after apply: %v\n", err)
-		return 1
+		return exitError
 	}
-	fmt.Fprintf(stderr, "deploy: applied; plan after apply: %s\n", again.Summary())
-	if !again.Empty() {
-		return 1
+	fmt.Fprintf(stderr, "deploy: applied; plan after apply: %s\n", again.plan().Summary())
+	if len(again.entries) > 0 {
+		return exitError
 	}
-	return 0
+	return done(true)
 }
+
+// Exit statuses, in the manner of terraform plan -detailed-exitcode.
+const (
+	exitOK      = 0 // success; with --detailed-exitcode, also: there was nothing to do
+	exitError   = 1 // bad flags, an invalid stack, or a failed plan or apply
+	exitChanges = 2 // with --detailed-exitcode only: success, and the plan had changes
+)
 
 // connect builds the steps of every concern that has landed, with real clients where
 // credentials are given and simulated services otherwise.
-func connect(st *stack.Stack, state string) (steps []step, simulated bool, closeAll func(), err error) {
+func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err error) {
+	var closers []func()
+	closeAll = func() {
+		for _, c := range slices.Backward(closers) {
+			c()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
 	meshMgr, err := meshManager(state)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, nil, err
 	}
 	network := meshNetwork(st)
-	cf, sim, closeCF, err := cloudflareClient(st)
+	cf, cfService, closeCF, err := cloudflareClient(st)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, nil, err
 	}
-	kube, simKube, err := clusterClient(st)
+	closers = append(closers, closeCF)
+	kube, kubeService, err := clusterClient(st)
 	if err != nil {
-		closeCF()
-		return nil, false, nil, err
+		return nil, nil, err
 	}
 	settings, records, nodes := zoneSettings(st), dnsState(st), nodeMetadata(st)
 	meshStep := &planner[*mesh.Rollout]{
-		name:  "mesh",
+		name: "mesh",
+		where: placement{
+			concern: "mesh",
+			service: service{name: localFiles, detail: fmt.Sprintf("%s/NODE: copy to /etc/tinc/%s on each server", filepath.Join(state, "mesh"), network.Name)},
+			node:    firstWord,
+		},
 		plan:  func(ctx context.Context) (*mesh.Rollout, error) { return meshMgr.Plan(ctx, network, nil) },
 		apply: meshMgr.Apply,
 	}
 	syncSteps, closeSync, err := syncthingSteps(st, state, meshStep)
 	if err != nil {
-		closeCF()
-		return nil, false, nil, err
+		return nil, nil, err
 	}
+	closers = append(closers, closeSync)
+	cfWhere := placement{concern: "cloudflare", service: cfService}
 	return append([]step{
 		meshStep,
 		&planner[*filePlan]{
 			name: "ingress",
+			where: placement{
+				concern: "ingress",
+				service: service{name: localFiles, detail: filepath.Join(state, "ingress") + ": Traefik's configuration, Kubernetes manifests, firewall rules"},
+				node:    firewallNode,
+			},
 			// Runs after the mesh step's plan, whose network has every node's address.
 			plan: func(ctx context.Context) (*filePlan, error) {
 				ranges, err := cf.IPRanges(ctx)
@@ -177,20 +225,39 @@ func connect(st *stack.Stack, state string) (steps []step, simulated bool, close
 		},
 		&planner[*cluster.NodePlan]{
 			name:  "nodes",
+			where: placement{concern: "cluster", service: kubeService, node: func(c webinfra.Change) string { return c.ID }},
 			plan:  func(ctx context.Context) (*cluster.NodePlan, error) { return kube.PlanNodes(ctx, nodes) },
 			apply: kube.ApplyNodes,
 		},
 		&planner[*cloudflare.SettingsPlan]{
 			name:  "zone settings",
+			where: cfWhere,
 			plan:  func(ctx context.Context) (*cloudflare.SettingsPlan, error) { return cf.PlanSettings(ctx, settings) },
 			apply: cf.ApplySettings,
 		},
 		&planner[*cloudflare.DNSPlan]{
 			name:  "dns",
+			where: cfWhere,
 			plan:  func(ctx context.Context) (*cloudflare.DNSPlan, error) { return cf.PlanDNS(ctx, records) },
 			apply: cf.ApplyDNS,
 		},
-	}, syncSteps...), sim || simKube, func() { closeSync(); closeCF() }, nil
+	}, syncSteps...), closeAll, nil
+}
+
+// firstWord is the node of a change whose ID starts with the node's name ("fw-1 tinc.conf").
+func firstWord(c webinfra.Change) string {
+	node, _, _ := strings.Cut(c.ID, " ")
+	return node
+}
+
+// firewallNode is the node of an ingress file under firewall/NODE/; the other files are the
+// whole cluster's.
+func firewallNode(c webinfra.Change) string {
+	if rest, ok := strings.CutPrefix(c.ID, "firewall/"); ok {
+		node, _, _ := strings.Cut(rest, "/")
+		return node
+	}
+	return ""
 }
 
 // describe summarises a valid stack in one line.
@@ -216,24 +283,14 @@ func load(path string) (*stack.Stack, string, error) {
 }
 
 // planAll composes the plans of every step, in the order Apply runs them.
-func planAll(ctx context.Context, steps []step) (webinfra.Plan, error) {
-	var plan webinfra.Plan
+func planAll(ctx context.Context, steps []step) (*report, error) {
+	r := &report{}
 	for _, s := range steps {
 		p, err := s.Plan(ctx)
 		if err != nil {
-			return webinfra.Plan{}, err
+			return nil, err
 		}
-		plan.Append(p)
+		r.add(s.Where(), p)
 	}
-	return plan, nil
-}
-
-func printPlan(w io.Writer, plan webinfra.Plan, format string) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(plan)
-	}
-	_, err := io.WriteString(w, plan.String())
-	return err
+	return r, nil
 }

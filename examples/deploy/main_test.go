@@ -111,12 +111,13 @@ func TestInvalidStacksExitNonZeroNamingTheField(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
+	// Errors exit 1, as terraform's do: 2 means "changes" under --detailed-exitcode.
 	code, _, errOut := runDeploy(t, "--output", "yaml")
-	assert.Equal(t, 2, code)
+	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, `--output "yaml"`)
 
 	code, _, _ = runDeploy(t, "--no-such-flag")
-	assert.Equal(t, 2, code)
+	assert.Equal(t, 1, code)
 
 	code, _, errOut = runDeploy(t, "--stack", "/nonexistent/stack.yaml")
 	assert.Equal(t, 1, code)

@@ -33,14 +33,14 @@ func nodeMetadata(st *stack.Stack) []cluster.NodeMetadata {
 
 // clusterClient returns a client for the cluster KUBECONFIG names, or else one for a built-in
 // simulated cluster in which the stack's nodes have joined.
-func clusterClient(st *stack.Stack) (c *cluster.Client, simulated bool, err error) {
-	if os.Getenv("KUBECONFIG") != "" {
+func clusterClient(st *stack.Stack) (c *cluster.Client, svc service, err error) {
+	if path := os.Getenv("KUBECONFIG"); path != "" {
 		c, err = cluster.New(cluster.Config{})
-		return c, false, err
+		return c, service{name: "Kubernetes API", detail: "KUBECONFIG=" + path}, err
 	}
 	var nodes []runtime.Object
 	for _, n := range st.Nodes {
 		nodes = append(nodes, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: n.Name}})
 	}
-	return clustertest.NewFakeClient(nodes...), true, nil
+	return clustertest.NewFakeClient(nodes...), service{name: "Kubernetes API", simulated: true, detail: "set KUBECONFIG for a real cluster"}, nil
 }

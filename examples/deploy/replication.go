@@ -112,7 +112,7 @@ func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*rep
 // syncthingSteps returns one step per worker, planning and applying its Syncthing
 // configuration against a simulated instance with the worker's own device ID.
 func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollout]) ([]step, func(), error) {
-	placement, err := placeData(st)
+	placed, err := placeData(st)
 	if err != nil {
 		return nil, nil, fmt.Errorf("placement: %w", err)
 	}
@@ -137,9 +137,14 @@ func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollo
 		}
 		steps = append(steps, &planner[*replication.NodePlan]{
 			name: "syncthing " + node,
+			where: placement{
+				concern: "replication",
+				service: service{name: "Syncthing REST API", simulated: true, detail: "one simulated instance per worker, with the worker's device ID"},
+				node:    func(webinfra.Change) string { return node },
+			},
 			// Runs after the mesh step's plan, whose network has every node's address.
 			plan: func(ctx context.Context) (*replication.NodePlan, error) {
-				states, err := syncthingStates(st, meshStep.last.Network, ids, placement)
+				states, err := syncthingStates(st, meshStep.last.Network, ids, placed)
 				if err != nil {
 					return nil, err
 				}
