@@ -194,8 +194,8 @@ func (r *report) writeJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(struct {
-		Services []concernInfo     `json:"services"`
-		Changes  []map[string]any  `json:"changes"`
-		Summary  webinfra.Summary  `json:"summary"`
+		Services []concernInfo    `json:"services"`
+		Changes  []map[string]any `json:"changes"`
+		Summary  webinfra.Summary `json:"summary"`
 	}{concerns, changes, r.plan().Summary()})
 }
