@@ -103,3 +103,27 @@ func TestParseOdscan(t *testing.T) {
 	_, err = security.ParseOdscan([]byte(`name="/a, threat="x`))
 	assert.ErrorIs(t, err, security.ErrUnexpectedOutput)
 }
+
+// odscan 8.0.375.0 reportedly names the detection result="..." (MailScanner issue 540), which
+// ParseOdscan does not read: the scan must fail loudly instead of reporting the file clean.
+func TestESETResultKeyOutputIsUnexpectedNotClean(t *testing.T) {
+	out := []byte("name=\"/srv/eicar.com\", result=\"Eicar test file\", action=\"retained\", info=\"\"\n")
+	for _, code := range []int{security.OdscanCleaned, security.OdscanThreat} {
+		f := (&command.Fake{}).On([]string{"odscan"}, command.Result{Stdout: out, ExitCode: code}, nil)
+		e, err := security.NewESET(security.ESETConfig{Odscan: "odscan", Runner: f, ReadOnly: true})
+		require.NoError(t, err)
+		rep, err := e.Scan(t.Context(), []string{"/srv"}, nil)
+		require.ErrorIs(t, err, security.ErrUnexpectedOutput, "exit %d", code)
+		assert.Nil(t, rep)
+	}
+}
+
+// Codes outside ESET's table (for example an option odscan rejects) are scanner failures.
+func TestESETUnknownExitCodeIsScannerFailure(t *testing.T) {
+	f := (&command.Fake{}).On([]string{"odscan"}, command.Result{Stdout: []byte("odscan: unknown option\n"), ExitCode: 2}, nil)
+	e, err := security.NewESET(security.ESETConfig{Odscan: "odscan", Runner: f, Exclude: []string{"/srv/cache"}})
+	require.NoError(t, err)
+	_, err = e.Scan(t.Context(), []string{"/srv"}, nil)
+	require.ErrorIs(t, err, security.ErrScannerFailed)
+	assert.Equal(t, []string{"odscan --scan '--profile=@Smart scan' --exclude=/srv/cache /srv"}, f.Lines())
+}

@@ -2,9 +2,11 @@
 // accepts the options the security package passes (--scan, --profile=, --readonly,
 // --exclude=GLOB, then paths), treats a regular file as infected when it contains the EICAR test
 // string or ODSCAN_SIGNATURE (environment), prints one record line per file in odscan's
-// key="value" form and exits with ESET's codes: 0 no threat, 1 threats cleaned (deleted, without
-// --readonly), 10 some files not scanned, 50 threats found (with --readonly), 100 error (bad
-// options, a missing path, or ODSCAN_EXIT=100 to simulate a broken installation).
+// key="value" form (the threat= variant; odscan 8 reportedly writes result=) and exits with the
+// codes security.Odscan* lists, whose sources security/eset.go records: 0 no threat, 1 threats
+// cleaned (deleted, without --readonly), 10 some files not scanned, 50 threats found (with
+// --readonly), 100 error (bad options, a missing path, or ODSCAN_EXIT=100 to simulate a broken
+// installation). --exclude= is this package's assumption, not a confirmed odscan option.
 package main
 
 import (
