@@ -199,6 +199,15 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 		return nil, nil, err
 	}
 	closers = append(closers, closeSync)
+	var extra []step
+	secStep, closeSec, err := securityStep(st, state)
+	if err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, closeSec)
+	if secStep != nil {
+		extra = append(extra, secStep)
+	}
 	cfWhere := placement{concern: "cloudflare", service: cfService}
 	return append([]step{
 		meshStep,
@@ -241,7 +250,7 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 			plan:  func(ctx context.Context) (*cloudflare.DNSPlan, error) { return cf.PlanDNS(ctx, records) },
 			apply: cf.ApplyDNS,
 		},
-	}, syncSteps...), closeAll, nil
+	}, append(syncSteps, extra...)...), closeAll, nil
 }
 
 // firstWord is the node of a change whose ID starts with the node's name ("fw-1 tinc.conf").

@@ -26,8 +26,14 @@ func TestPlanGroupedByConcernAndNode(t *testing.T) {
 	assert.Contains(t, out, "\n## ingress node fw-ams-1: 1 to create\n\n+ ingress_file firewall/fw-ams-1/webinfra-ingress.nft\n")
 	assert.Contains(t, out, "\n# cloudflare: 6 to create, 4 to update\n")
 	assert.Contains(t, out, "\n## cluster node node-ams-1: 1 to update\n")
+	// The scan and update policies, with the nodes the (simulated) Landscape holds under the
+	// stack's tag.
+	assert.Regexp(t, `(?m)^  security\s+simulated\s+Landscape API\s+set LANDSCAPE_URL`, out)
+	assert.Contains(t, out, "+ security_policy scan clamd\n    after_sync = true\n    on_finding = \"report\"\n    paths      = [\"/srv\"]\n")
+	assert.Contains(t, out, `computers       = ["fw-ams-1","fw-nyc-1","node-ams-1","node-ams-2","node-nyc-1","node-sgp-1","node-sgp-2"]`)
+	assert.Contains(t, out, `window          = "02:00 for 3h0m0s (UTC)"`)
 	// Every change is printed once, under its group.
-	assert.Equal(t, 133, strings.Count(out, "\n+ ")+strings.Count(out, "\n~ ")+strings.Count(out, "\n- "))
+	assert.Equal(t, 135, strings.Count(out, "\n+ ")+strings.Count(out, "\n~ ")+strings.Count(out, "\n- "))
 }
 
 func TestJSONPlacesEveryChange(t *testing.T) {
@@ -87,4 +93,16 @@ func TestDetailedExitCode(t *testing.T) {
 	// Without the flag a successful run with changes exits 0.
 	code, _, errOut = runDeploy(t, "--state", state, "--dry-run")
 	require.Equal(t, exitOK, code, errOut)
+}
+
+// A policy change shows before and after; the plan after applying it is empty.
+func TestSecurityPolicyChangeIsPlanned(t *testing.T) {
+	simulated(t)
+	state := t.TempDir()
+	code, _, errOut := runDeploy(t, "--state", state)
+	require.Equal(t, 0, code, errOut)
+	code, out, errOut := runDeploy(t, "--state", state, "--dry-run", "--stack", writeStack(t, `window: "02:00-05:00"`, `window: "23:30-01:00"`))
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "~ security_policy updates webinfra-demo\n    window = \"02:00 for 3h0m0s (UTC)\" -> \"23:30 for 1h30m0s (UTC)\"\n")
+	assert.NotContains(t, out, "security_policy scan")
 }
