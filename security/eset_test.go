@@ -104,18 +104,18 @@ func TestParseOdscan(t *testing.T) {
 	assert.ErrorIs(t, err, security.ErrUnexpectedOutput)
 }
 
-// odscan 8.0.375.0 reportedly names the detection result="..." (MailScanner issue 540), which
-// ParseOdscan does not read: the scan must fail loudly instead of reporting the file clean.
-func TestESETResultKeyOutputIsUnexpectedNotClean(t *testing.T) {
+// odscan 8.0.375.0 reportedly names the detection result="..." (MailScanner issue 540): it is
+// read as the threat, so the file is reported, never clean.
+func TestESETResultKeyIsTheThreat(t *testing.T) {
 	out := []byte("name=\"/srv/eicar.com\", result=\"Eicar test file\", action=\"retained\", info=\"\"\n")
-	for _, code := range []int{security.OdscanCleaned, security.OdscanThreat} {
-		f := (&command.Fake{}).On([]string{"odscan"}, command.Result{Stdout: out, ExitCode: code}, nil)
-		e, err := security.NewESET(security.ESETConfig{Odscan: "odscan", Runner: f, ReadOnly: true})
-		require.NoError(t, err)
-		rep, err := e.Scan(t.Context(), []string{"/srv"}, nil)
-		require.ErrorIs(t, err, security.ErrUnexpectedOutput, "exit %d", code)
-		assert.Nil(t, rep)
-	}
+	f := (&command.Fake{}).On([]string{"odscan"}, command.Result{Stdout: out, ExitCode: security.OdscanThreat}, nil)
+	e, err := security.NewESET(security.ESETConfig{Odscan: "odscan", Runner: f, ReadOnly: true})
+	require.NoError(t, err)
+	rep, err := e.Scan(t.Context(), []string{"/srv"}, nil)
+	require.NoError(t, err)
+	require.Len(t, rep.Findings, 1)
+	assert.Equal(t, "/srv/eicar.com", rep.Findings[0].Path)
+	assert.Equal(t, "Eicar test file", rep.Findings[0].Threat)
 }
 
 // Codes outside ESET's table (for example an option odscan rejects) are scanner failures.

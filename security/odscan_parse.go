@@ -15,7 +15,8 @@ import (
 type OdscanRecord struct {
 	// Name is the file.
 	Name string
-	// Threat is the detection name; "" for a clean or unscanned file.
+	// Threat is the detection name, from the "threat" key or, as odscan 8.0.375.0 writes it,
+	// "result"; "" for a clean or unscanned file.
 	Threat string
 	// Action is what odscan did: "cleaned by deleting", "retained" ...
 	Action string
@@ -44,7 +45,12 @@ func ParseOdscan(out []byte) ([]OdscanRecord, error) {
 		if kv["name"] == "" {
 			return nil, fmt.Errorf("security: odscan output line %d: record without a name: %w", n, ErrUnexpectedOutput)
 		}
-		recs = append(recs, OdscanRecord{Name: kv["name"], Threat: kv["threat"], Action: kv["action"], Info: kv["info"]})
+		threat := kv["threat"]
+		if threat == "" {
+			// odscan 8.0.375.0 names the detection result="..." (MailScanner v5 issue 540).
+			threat = kv["result"]
+		}
+		recs = append(recs, OdscanRecord{Name: kv["name"], Threat: threat, Action: kv["action"], Info: kv["info"]})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("security: odscan output: %w: %w", ErrUnexpectedOutput, err)
