@@ -1,0 +1,266 @@
+package mailtest
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// SMTPServerConfig configures an in-process SMTP server.
+type SMTPServerConfig struct {
+	// Users are the accounts for AUTH PLAIN: username to password.
+	Users map[string]string
+	// Tokens are the accounts for AUTH XOAUTH2: username to access token.
+	Tokens map[string]string
+	// ImplicitTLS serves TLS from the first byte (as port 465) instead of offering STARTTLS.
+	ImplicitTLS bool
+	// NoTLS serves in the clear and offers no STARTTLS, to test clients that require TLS.
+	NoTLS bool
+	// RejectRecipients are addresses RCPT refuses with 550.
+	RejectRecipients []string
+}
+
+// Received is one message the server accepted.
+type Received struct {
+	// From is the envelope sender (MAIL FROM).
+	From string
+	// To are the envelope recipients (RCPT TO).
+	To []string
+	// Data is the message exactly as sent, CRLF line ends included.
+	Data []byte
+	// User is the authenticated user, or "".
+	User string
+	// TLS reports whether the message came over TLS.
+	TLS bool
+}
+
+// SMTPServer is an SMTP server on 127.0.0.1 built on go-smtp, with a throwaway CA for TLS,
+// AUTH PLAIN and XOAUTH2 against configured accounts, and a record of accepted messages. When
+// any account is configured, MAIL needs AUTH first. It is safe for concurrent use.
+type SMTPServer struct {
+	// Addr is "127.0.0.1:port".
+	Addr string
+	// Host and Port are Addr's parts.
+	Host string
+	Port int
+	// CA issued the server's certificate; clients trust CA.Pool.
+	CA *CA
+
+	cfg SMTPServerConfig
+	srv *smtp.Server
+	wg  sync.WaitGroup
+
+	mu       sync.Mutex
+	received []Received
+	conns    int
+	authFail int
+}
+
+// NewSMTPServer starts a server on a free loopback port. Close it when done.
+func NewSMTPServer(cfg SMTPServerConfig) (*SMTPServer, error) {
+	ca, err := NewCA()
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("mailtest: listen: %w", err)
+	}
+	s := &SMTPServer{Addr: l.Addr().String(), Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, CA: ca, cfg: cfg}
+	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	srv.Domain = "localhost"
+	srv.MaxRecipients = 100
+	srv.MaxMessageBytes = 25 << 20
+	switch {
+	case cfg.NoTLS:
+	case cfg.ImplicitTLS:
+		l = tls.NewListener(l, ca.ServerConfig())
+	default:
+		srv.TLSConfig = ca.ServerConfig()
+	}
+	s.srv = srv
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = srv.Serve(l) // returns when Close closes the listener
+	}()
+	return s, nil
+}
+
+// StartSMTP starts a server and closes it when the test ends.
+func StartSMTP(t testing.TB, cfg SMTPServerConfig) *SMTPServer {
+	t.Helper()
+	s, err := NewSMTPServer(cfg)
+	if err != nil {
+		t.Fatalf("mailtest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server and its connections, and waits for them.
+func (s *SMTPServer) Close() {
+	_ = s.srv.Close()
+	s.wg.Wait()
+}
+
+// ClientTLS returns a client TLS config trusting the server's CA.
+func (s *SMTPServer) ClientTLS() *tls.Config { return s.CA.ClientConfig() }
+
+// Messages returns a copy of the accepted messages, in order.
+func (s *SMTPServer) Messages() []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Received, len(s.received))
+	for i, r := range s.received {
+		r.To = append([]string(nil), r.To...)
+		r.Data = bytes.Clone(r.Data)
+		out[i] = r
+	}
+	return out
+}
+
+// Connections returns how many connections the server has accepted.
+func (s *SMTPServer) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns
+}
+
+// AuthFailures returns how many AUTH attempts failed.
+func (s *SMTPServer) AuthFailures() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.authFail
+}
+
+func (s *SMTPServer) newSession(c *smtp.Conn) (smtp.Session, error) {
+	s.mu.Lock()
+	s.conns++
+	s.mu.Unlock()
+	return &session{s: s, c: c}, nil
+}
+
+type session struct {
+	s    *SMTPServer
+	c    *smtp.Conn
+	user string
+	from string
+	to   []string
+}
+
+var _ smtp.AuthSession = (*session)(nil)
+
+func (ss *session) needsAuth() bool { return len(ss.s.cfg.Users)+len(ss.s.cfg.Tokens) > 0 }
+
+func (ss *session) AuthMechanisms() []string {
+	var m []string
+	if len(ss.s.cfg.Users) > 0 {
+		m = append(m, sasl.Plain)
+	}
+	if len(ss.s.cfg.Tokens) > 0 {
+		m = append(m, "XOAUTH2")
+	}
+	return m
+}
+
+func (ss *session) failed() error {
+	ss.s.mu.Lock()
+	ss.s.authFail++
+	ss.s.mu.Unlock()
+	return smtp.ErrAuthFailed
+}
+
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(identity, user, pass string) error {
+			want, ok := ss.s.cfg.Users[user]
+			if !ok || want != pass || (identity != "" && identity != user) {
+				return ss.failed()
+			}
+			ss.user = user
+			return nil
+		}), nil
+	case "XOAUTH2":
+		return &xoauth2Server{check: func(user, token string) error {
+			want, ok := ss.s.cfg.Tokens[user]
+			if !ok || want != token {
+				return ss.failed()
+			}
+			ss.user = user
+			return nil
+		}}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	if ss.needsAuth() && ss.user == "" {
+		return smtp.ErrAuthRequired
+	}
+	ss.from = from
+	return nil
+}
+
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	for _, r := range ss.s.cfg.RejectRecipients {
+		if strings.EqualFold(r, to) {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		}
+	}
+	ss.to = append(ss.to, to)
+	return nil
+}
+
+func (ss *session) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	_, isTLS := ss.c.TLSConnectionState()
+	ss.s.mu.Lock()
+	ss.s.received = append(ss.s.received, Received{From: ss.from, To: ss.to, Data: b, User: ss.user, TLS: isTLS})
+	ss.s.mu.Unlock()
+	return nil
+}
+
+func (ss *session) Reset()        { ss.from, ss.to = "", nil }
+func (ss *session) Logout() error { return nil }
+
+// xoauth2Server checks Gmail's XOAUTH2 initial response: "user=U\x01auth=Bearer T\x01\x01".
+// go-sasl has no XOAUTH2 server, hence this one.
+type xoauth2Server struct {
+	check func(user, token string) error
+}
+
+func (x *xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
+	if resp == nil {
+		return []byte{}, false, nil // ask for the initial response
+	}
+	var user, token string
+	for _, kv := range strings.Split(string(resp), "\x01") {
+		if v, ok := strings.CutPrefix(kv, "user="); ok {
+			user = v
+		}
+		if v, ok := strings.CutPrefix(kv, "auth=Bearer "); ok {
+			token = v
+		}
+	}
+	if user == "" || token == "" {
+		return nil, false, errors.New("malformed XOAUTH2 response")
+	}
+	if err := x.check(user, token); err != nil {
+		return nil, false, err
+	}
+	return nil, true, nil
+}
