@@ -1,6 +1,52 @@
-// Package backup moves snapshots of service files off-site with rclone (Google storage among its
-// remotes): incremental snapshots with a manifest recording ownership and permissions that the
-// remote itself may not keep, retention, verification and restore.
+// Package backup moves snapshots of service files off-site with the rclone library, to any
+// rclone remote it links in (local, Google Cloud Storage, Google Drive, S3), and brings them
+// back with their ownership, permissions, times, symlinks and extended attributes, which
+// remotes such as Google Cloud Storage do not keep.
 //
-// The content of this package arrives with its own issue; for now it states the scope.
+// # Design
+//
+// A snapshot stores each file's content once, as a content-addressed object named by its
+// SHA-256 under data/<host>/<set>/, and records everything else in a manifest,
+// snapshots/<host>/<set>/<UTC time>.json.gz, written last. Content addressing was chosen over
+// server-side copies from the previous snapshot because it needs no per-file request for an
+// unchanged file at all (one listing of the set's objects per snapshot says what exists; a
+// server-side copy costs one request per file and is missing on some backends), it
+// deduplicates identical files, and it makes an interrupted snapshot harmless: it leaves only
+// objects without a manifest, which the next snapshot reuses (it resumes) and [Client.Prune]
+// collects. A manifest that was cut short fails its gzip checksum and is never taken as the
+// latest. A change check against the previous manifest (size, mtime, ctime and inode, as
+// restic does) keeps unchanged files from being read, so a no-change snapshot costs a walk of
+// the tree, two listings and one manifest upload.
+//
+// The parts:
+//
+//   - [Policy] is the desired state a stack file holds ([Set]s with paths, excludes and
+//     [Hook]s, a remote, a [Schedule], a [Retention]), with [Policy.Validate].
+//   - [Client] ([New] with a [Config]) makes snapshots ([Client.Snapshot]), lists them
+//     ([Client.List], [Client.Manifest]), checks them ([Client.Verify], quick or full),
+//     restores all or part of one ([Client.Restore], atomic per file, dry run), and applies
+//     retention ([Client.PlanPrune] then [Client.Prune]). [Progress] reports go to
+//     [Config.Progress]; every call stops when its context is cancelled.
+//   - Runs on one set exclude each other through lock objects ([Client.AcquireLock]) that
+//     expire unless refreshed.
+//   - [ApplyRetention] is restic's forget policy as a pure function; [EncodeManifest] and
+//     [DecodeManifest] the manifest format; [ConnectionString] turns a remote of an
+//     rclone.conf into a connection string without touching rclone's global configuration.
+//
+// # Errors
+//
+// Invalid input gives a *webinfra.ValidationError (matching webinfra.ErrInvalidArgument)
+// naming the field path. An absent snapshot is [ErrSnapshotNotFound] (webinfra.ErrNotFound);
+// damaged data found while restoring, or a manifest that does not decode, is [ErrCorrupt];
+// a file that keeps changing while read is [ErrChanged]; a set locked by another run is a
+// [*LockedError] (webinfra.ErrFailedPrecondition). Verify reports damage in its
+// [VerifyReport] instead of failing. rclone's errors stay in the chain; context errors are
+// never hidden.
+//
+// # Testing
+//
+// Package backuptest has LocalRemote and StartGCS/NewGCS (an in-process fake Google Cloud
+// Storage from fake-gcs-server on loopback, whose connection string Remote returns),
+// WriteSampleTree, WriteDataset, ReadTree and RequireSameTree for tree comparisons, and
+// RunConformance, the suite run here against the local remote and the fake GCS.
 package backup
