@@ -27,15 +27,15 @@ const indexHTML = "<h1>Hello from the webinfra sandbox</h1>\n"
 // up brings the sandbox up, prints what to try, waits for ctx to end and tears everything
 // down again (also when bringing it up fails half-way).
 func up(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
+	l := layout(o.state)
+	if err := checkFresh(l); err != nil {
+		return err
+	}
 	if os.Geteuid() != 0 {
 		return errors.New("needs root (network namespaces, nftables)")
 	}
 	bins, err := findBins(o.bins)
 	if err != nil {
-		return err
-	}
-	l := layout(o.state)
-	if err := checkFresh(l); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(o.state, 0o755); err != nil {
