@@ -1,0 +1,156 @@
+package backup_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/backup"
+)
+
+func validPolicy() backup.Policy {
+	return backup.Policy{
+		Remote:   ":googlecloudstorage,bucket_policy_only=true:backups/web",
+		Schedule: "30 2 * * *",
+		Sets: []backup.Set{{
+			Name: "www", Paths: []string{"/srv/www", "/srv/uploads"}, Excludes: []string{"*.tmp", "/cache/**"},
+			Hooks: []backup.Hook{{Name: "db.sql", Command: []string{"pg_dump", "site"}, Timeout: time.Minute}},
+		}},
+		Retention: backup.Retention{Daily: 7, Weekly: 4, Monthly: 12},
+	}
+}
+
+func TestPolicyValid(t *testing.T) {
+	require.NoError(t, validPolicy().Validate())
+	p := validPolicy()
+	p.Remote, p.RcloneConfig = "gdrive:backups", "/etc/rclone.conf"
+	require.NoError(t, p.Validate())
+	p.Remote, p.RcloneConfig = "/var/backups", ""
+	require.NoError(t, p.Validate())
+}
+
+func TestPolicyValidateReportsEveryProblem(t *testing.T) {
+	p := backup.Policy{
+		Remote:       ":ftp:x",
+		RcloneConfig: "rclone.conf",
+		Schedule:     "@every 10s",
+		Sets: []backup.Set{
+			{Name: "Www", Paths: []string{"srv", "/srv/www/", "/.hooks/x"}, Excludes: []string{"{{bad"}},
+			{Name: "db", Paths: []string{"/srv", "/srv/db"}, Hooks: []backup.Hook{{Name: "d"}, {Name: "d", Command: []string{"x"}, Timeout: -1}}},
+			{Name: "db"},
+		},
+		Retention: backup.Retention{Daily: -1},
+	}
+	err := p.Validate()
+	require.Error(t, err)
+	assert.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	var ve *webinfra.ValidationError
+	require.True(t, errors.As(err, &ve))
+	assert.Equal(t, `rcloneConfig: invalid value "rclone.conf": not an absolute path
+remote: invalid value ":ftp:x": supported values: "local", "googlecloudstorage", "drive", "s3"
+retention.daily: invalid value "-1": negative
+schedule: invalid value "@every 10s": schedule "@every 10s": interval under one minute: invalid argument
+sets[0].excludes[0]: invalid value "{{bad": not an rclone filter pattern
+sets[0].name: invalid value "Www": want 1-63 of [a-z0-9._-], starting with a letter or digit
+sets[0].paths[0]: invalid value "srv": not an absolute path
+sets[0].paths[1]: invalid value "/srv/www/": not clean (want /srv/www)
+sets[0].paths[2]: invalid value "/.hooks/x": reserved for hook outputs
+sets[1].hooks[0].command: required
+sets[1].hooks[1].name: invalid value "d": duplicate of sets[1].hooks[0].name
+sets[1].hooks[1].timeout: invalid value "-1ns": negative
+sets[1].paths[1]: invalid value "/srv/db": overlaps sets[1].paths[0] (/srv)
+sets[2].name: invalid value "db": duplicate of sets[1].name
+sets[2].paths: want at least one path or hook`, err.Error())
+}
+
+func TestPolicyJSONShape(t *testing.T) {
+	data, err := json.Marshal(validPolicy())
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"remote":":googlecloudstorage,bucket_policy_only=true:backups/web","schedule":"30 2 * * *",
+		"sets":[{"name":"www","paths":["/srv/www","/srv/uploads"],"excludes":["*.tmp","/cache/**"],
+		"hooks":[{"name":"db.sql","command":["pg_dump","site"],"timeout":60000000000}]}],
+		"retention":{"daily":7,"weekly":4,"monthly":12}}`, string(data))
+}
+
+func TestSchedule(t *testing.T) {
+	at := time.Date(2026, 1, 30, 23, 59, 30, 0, time.UTC) // a Friday
+	for _, c := range []struct {
+		in   string
+		next time.Time
+	}{
+		{"@every 6h", at.Add(6 * time.Hour)},
+		{"@hourly", time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)},
+		{"@daily", time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)},
+		{"@weekly", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)},
+		{"@monthly", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)},
+		{"@yearly", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"30 2 * * *", time.Date(2026, 1, 31, 2, 30, 0, 0, time.UTC)},
+		{"*/15 * * * *", time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)},
+		{"0 3 * * 1-5", time.Date(2026, 2, 2, 3, 0, 0, 0, time.UTC)}, // next weekday is Monday
+		{"0 0 29 2 *", time.Date(2028, 2, 29, 0, 0, 0, 0, time.UTC)},
+		{"0 12 1,15 * 7", time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)}, // Vixie: day 1 or Sunday
+	} {
+		s, err := backup.ParseSchedule(c.in)
+		require.NoError(t, err, c.in)
+		assert.Equal(t, c.next, s.Next(at), c.in)
+		assert.Equal(t, c.in, s.String())
+	}
+	never, err := backup.ParseSchedule("0 0 31 2 *")
+	require.NoError(t, err)
+	assert.True(t, never.Next(at).IsZero())
+	for _, bad := range []string{"", "@often", "@every x", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 8", "*/0 * * * *", "5-1 * * * *", "a * * * *"} {
+		_, err := backup.ParseSchedule(bad)
+		assert.ErrorIs(t, err, webinfra.ErrInvalidArgument, bad)
+	}
+}
+
+func TestConnectionString(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "rclone.conf")
+	require.NoError(t, os.WriteFile(conf, []byte(`[gcs]
+type = googlecloudstorage
+bucket_policy_only = true
+service_account_file = /etc/key "quoted".json
+
+[ftp]
+type = ftp
+host = x
+`), 0o600))
+	got, err := backup.ConnectionString("gcs:bucket/web", conf)
+	require.NoError(t, err)
+	assert.Equal(t, `:googlecloudstorage,bucket_policy_only="true",service_account_file="/etc/key ""quoted"".json":bucket/web`, got)
+	got, err = backup.ConnectionString("/srv/backups", "")
+	require.NoError(t, err)
+	assert.Equal(t, ":local:/srv/backups", got)
+	got, err = backup.ConnectionString(":s3,provider=Minio:b/p", "")
+	require.NoError(t, err)
+	assert.Equal(t, ":s3,provider=Minio:b/p", got)
+	_, err = backup.ConnectionString("nope:x", conf)
+	assert.ErrorIs(t, err, webinfra.ErrNotFound)
+	_, err = backup.ConnectionString("ftp:x", conf)
+	assert.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	_, err = backup.ConnectionString("gcs:x", filepath.Join(t.TempDir(), "absent.conf"))
+	assert.ErrorIs(t, err, webinfra.ErrNotFound)
+	_, err = backup.ConnectionString("gcs:x", "")
+	assert.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+}
+
+func TestNewValidatesWithoutIO(t *testing.T) {
+	_, err := backup.New(backup.Config{})
+	assert.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	_, err = backup.New(backup.Config{Remote: "/nonexistent/never/created", Host: "UPPER", Transfers: -1})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "host: invalid value \"UPPER\"")
+	assert.Contains(t, err.Error(), "transfers: invalid value \"-1\": negative")
+	c, err := backup.New(backup.Config{Remote: "/nonexistent/never/created"})
+	require.NoError(t, err)
+	assert.NotEmpty(t, c.Host())
+	_, err = os.Stat("/nonexistent/never/created")
+	assert.ErrorIs(t, err, os.ErrNotExist)
+}
