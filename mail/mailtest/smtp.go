@@ -57,6 +57,7 @@ type SMTPServer struct {
 
 	cfg SMTPServerConfig
 	srv *smtp.Server
+	l   net.Listener
 	wg  sync.WaitGroup
 
 	mu       sync.Mutex
@@ -76,6 +77,7 @@ func NewSMTPServer(cfg SMTPServerConfig) (*SMTPServer, error) {
 		return nil, fmt.Errorf("mailtest: listen: %w", err)
 	}
 	s := &SMTPServer{Addr: l.Addr().String(), Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, CA: ca, cfg: cfg}
+	l = &countingListener{Listener: l, s: s}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = "localhost"
 	srv.MaxRecipients = 100
@@ -87,7 +89,7 @@ func NewSMTPServer(cfg SMTPServerConfig) (*SMTPServer, error) {
 	default:
 		srv.TLSConfig = ca.ServerConfig()
 	}
-	s.srv = srv
+	s.srv, s.l = srv, l
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -109,6 +111,9 @@ func StartSMTP(t testing.TB, cfg SMTPServerConfig) *SMTPServer {
 
 // Close stops the server and its connections, and waits for them.
 func (s *SMTPServer) Close() {
+	// Closing the listener ourselves ends Serve even when Close races with its start, before
+	// go-smtp has registered the listener.
+	_ = s.l.Close()
 	_ = s.srv.Close()
 	s.wg.Wait()
 }
@@ -143,10 +148,24 @@ func (s *SMTPServer) AuthFailures() int {
 	return s.authFail
 }
 
+// countingListener counts TCP connections; go-smtp starts a new session after STARTTLS, so
+// sessions would count them twice.
+type countingListener struct {
+	net.Listener
+	s *SMTPServer
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.s.mu.Lock()
+		l.s.conns++
+		l.s.mu.Unlock()
+	}
+	return c, err
+}
+
 func (s *SMTPServer) newSession(c *smtp.Conn) (smtp.Session, error) {
-	s.mu.Lock()
-	s.conns++
-	s.mu.Unlock()
 	return &session{s: s, c: c}, nil
 }
 
