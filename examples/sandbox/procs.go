@@ -60,6 +60,9 @@ func (s *supervisor) start(name, netns string, env []string, argv ...string) (*c
 	cmd := exec.Command("ip", append([]string{"netns", "exec", netns}, argv...)...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// A process group of its own: Ctrl-C in the terminal reaches the sandbox only, which then
+	// stops the daemons in order instead of having them all die under it at once.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {

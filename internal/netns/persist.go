@@ -57,13 +57,20 @@ func Pids(ctx context.Context, name string) ([]int, error) {
 	return pids, nil
 }
 
-// KillAll sends SIGKILL to every process inside the named namespace and returns their pids.
-// It does not wait for them: their parent must reap them. A namespace that does not exist has
-// nothing to kill.
+// KillAll sends SIGKILL to every process inside the named namespace, except the calling
+// process itself (whose main thread may be inside for a moment while it dials there, see
+// [Dialer]), and returns their pids. It does not wait for them: their parent must reap them. A
+// namespace that does not exist has nothing to kill.
 func KillAll(ctx context.Context, name string) ([]int, error) {
-	pids, err := Pids(ctx, name)
+	all, err := Pids(ctx, name)
 	if err != nil {
 		return nil, err
+	}
+	var pids []int
+	for _, pid := range all {
+		if pid != os.Getpid() {
+			pids = append(pids, pid)
+		}
 	}
 	var errs []error
 	for _, pid := range pids {

@@ -17,8 +17,8 @@ import (
 	"github.com/webinfra/webinfra/internal/netns"
 )
 
-// listenIn opens a TCP listener inside a namespace, the way Dialer dials: on a thread switched
-// into it, which then exits with its goroutine.
+// listenIn opens a TCP listener inside a namespace, the way Dialer dials: on a locked thread
+// switched into it and back.
 func listenIn(t *testing.T, ns, addr string) net.Listener {
 	t.Helper()
 	type result struct {
@@ -34,11 +34,20 @@ func listenIn(t *testing.T, ns, addr string) net.Listener {
 			return
 		}
 		defer f.Close()
+		self, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			ch <- result{err: err}
+			return
+		}
+		defer self.Close()
 		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
 			ch <- result{err: err}
 			return
 		}
 		ln, err := net.Listen("tcp", addr)
+		if unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
 		ch <- result{ln, err}
 	}()
 	r := <-ch
@@ -78,6 +87,14 @@ func TestNamespacesDialKillAndDelete(t *testing.T) {
 	assert.Equal(t, "hello from y\n", string(buf[:k]))
 	assert.Equal(t, x.Addr.String(), c.LocalAddr().(*net.TCPAddr).AddrPort().Addr().String(), "the connection starts at x")
 	_ = c.Close()
+	for range 20 {
+		c, err := netns.Dialer(x.Netns)(ctx, "tcp", ln.Addr().String())
+		require.NoError(t, err)
+		_ = c.Close()
+	}
+	pids, err := netns.Pids(t.Context(), x.Netns)
+	require.NoError(t, err)
+	assert.NotContains(t, pids, os.Getpid(), "after dialing, no thread of this process is left inside")
 	short, cancelShort := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancelShort()
 	_, err = (&net.Dialer{}).DialContext(short, "tcp", ln.Addr().String())
@@ -92,7 +109,7 @@ func TestNamespacesDialKillAndDelete(t *testing.T) {
 		pids, err := netns.Pids(t.Context(), x.Netns)
 		return err == nil && len(pids) == 1 && pids[0] == sleeper.Process.Pid
 	}, 5*time.Second, 20*time.Millisecond)
-	pids, err := netns.KillAll(t.Context(), x.Netns)
+	pids, err = netns.KillAll(t.Context(), x.Netns)
 	require.NoError(t, err)
 	assert.Equal(t, []int{sleeper.Process.Pid}, pids)
 	var exit *exec.ExitError
