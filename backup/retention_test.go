@@ -106,3 +106,5 @@ func TestRetentionEdges(t *testing.T) {
 		}
 	})
 }
+
+func parseID(id string) (time.Time, error) { return time.Parse("20060102T150405.000Z", id) }

@@ -1,0 +1,152 @@
+package backup_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/sync"
+
+	"github.com/webinfra/webinfra/backup"
+	"github.com/webinfra/webinfra/backup/backuptest"
+)
+
+// benchSize is the dataset: WEBINFRA_BACKUP_BENCH_FILES files (default 1,000) of mixed sizes
+// totalling WEBINFRA_BACKUP_BENCH_BYTES (default 64 MiB), so one -benchtime 1x iteration stays
+// well under a minute in CI; the reported figures use 20000 and 1073741824.
+func benchSize(b *testing.B) (int, int64) {
+	files, size := 1000, int64(64<<20)
+	if v := os.Getenv("WEBINFRA_BACKUP_BENCH_FILES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files = n
+	}
+	if v := os.Getenv("WEBINFRA_BACKUP_BENCH_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = n
+	}
+	return files, size
+}
+
+type benchRemote struct {
+	name string
+	// fresh returns an empty remote and a function releasing it.
+	fresh func(b *testing.B) (string, func())
+}
+
+func benchRemotes() []benchRemote {
+	return []benchRemote{
+		{"local", func(b *testing.B) (string, func()) {
+			d, err := os.MkdirTemp(b.TempDir(), "remote")
+			if err != nil {
+				b.Fatal(err)
+			}
+			return d, func() { _ = os.RemoveAll(d) }
+		}},
+		{"fakegcs", func(b *testing.B) (string, func()) {
+			g, err := backuptest.NewGCS("bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			return g.Remote("r"), g.Close
+		}},
+	}
+}
+
+// BenchmarkSnapshot runs, on one dataset and per remote: a full snapshot, a plain rclone copy
+// of the same tree (sync.CopyDir, the library call), `cp -a` to a local directory (the floor),
+// a no-change incremental snapshot and a restore, and reports the ratios between them.
+func BenchmarkSnapshot(b *testing.B) {
+	files, size := benchSize(b)
+	src := filepath.Join(b.TempDir(), "src")
+	if err := backuptest.WriteDataset(src, files, size, 42); err != nil {
+		b.Fatal(err)
+	}
+	set := backup.Set{Name: "bench", Paths: []string{src}}
+	for _, r := range benchRemotes() {
+		b.Run(r.name, func(b *testing.B) {
+			var full, copyT, cpa, incr, restore time.Duration
+			for b.Loop() {
+				remote, release := r.fresh(b)
+				c, err := backup.New(backup.Config{Remote: remote, Host: "bench"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 := time.Now()
+				res, err := c.Snapshot(context.Background(), set, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				full += time.Since(t0)
+				if res.Uploaded == 0 || res.Files != int64(files) {
+					b.Fatalf("full snapshot: %+v", res)
+				}
+
+				t0 = time.Now()
+				res, err = c.Snapshot(context.Background(), set, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				incr += time.Since(t0)
+				if res.Uploaded != 0 || res.Hashed != 0 {
+					b.Fatalf("incremental snapshot did work: %+v", res)
+				}
+
+				target := filepath.Join(b.TempDir(), "restore")
+				t0 = time.Now()
+				if _, err := c.Restore(context.Background(), backup.Ref{Set: "bench"}, target, nil); err != nil {
+					b.Fatal(err)
+				}
+				restore += time.Since(t0)
+				_ = os.RemoveAll(target)
+				release()
+
+				remote, release = r.fresh(b)
+				conn, err := backup.ConnectionString(remote, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx, ci := fs.AddConfig(context.Background())
+				ci.LogLevel = fs.LogLevelError
+				fsrc, err := fs.NewFs(ctx, src)
+				if err != nil {
+					b.Fatal(err)
+				}
+				fdst, err := fs.NewFs(ctx, conn)
+				if err != nil {
+					b.Fatal(err)
+				}
+				t0 = time.Now()
+				if err := sync.CopyDir(ctx, fdst, fsrc, false); err != nil {
+					b.Fatal(err)
+				}
+				copyT += time.Since(t0)
+				release()
+
+				dst := filepath.Join(b.TempDir(), "cp")
+				t0 = time.Now()
+				if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
+					b.Fatalf("cp -a: %v: %s", err, out)
+				}
+				cpa += time.Since(t0)
+				_ = os.RemoveAll(dst)
+			}
+			b.ReportMetric(full.Seconds()/float64(b.N), "snapshot-s")
+			b.ReportMetric(float64(size)/(1<<20)/(full.Seconds()/float64(b.N)), "snapshot-MiB/s")
+			b.ReportMetric(full.Seconds()/copyT.Seconds(), "snapshot/rclone-copy")
+			b.ReportMetric(full.Seconds()/cpa.Seconds(), "snapshot/cp-a")
+			b.ReportMetric(incr.Seconds()/full.Seconds(), "incremental/full")
+			b.ReportMetric(restore.Seconds()/full.Seconds(), "restore/snapshot")
+		})
+	}
+}
