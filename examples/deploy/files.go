@@ -25,6 +25,8 @@ type filePlan struct {
 	put    map[string][]byte
 	remove []string
 	before map[string][]byte
+	// secret files are written 0600 and their hashes never shown.
+	secret bool
 }
 
 // planFiles compares the files under root with want (slash-separated relative paths), reading
@@ -67,13 +69,20 @@ func (p *filePlan) Plan() webinfra.Plan {
 	var out webinfra.Plan
 	for _, name := range slices.Sorted(maps.Keys(p.put)) {
 		c := webinfra.Change{Kind: p.kind, ID: name, Action: webinfra.Create, After: contentFields(p.put[name])}
+		if p.secret {
+			c.Sensitive = []string{"sha256"}
+		}
 		if old, ok := p.before[name]; ok {
 			c.Action, c.Before = webinfra.Update, contentFields(old)
 		}
 		out.Add(c)
 	}
 	for _, name := range p.remove {
-		out.Add(webinfra.Change{Kind: p.kind, ID: name, Action: webinfra.Delete, Before: contentFields(p.before[name])})
+		c := webinfra.Change{Kind: p.kind, ID: name, Action: webinfra.Delete, Before: contentFields(p.before[name])}
+		if p.secret {
+			c.Sensitive = []string{"sha256"}
+		}
+		out.Add(c)
 	}
 	return out
 }
@@ -88,10 +97,14 @@ func contentFields(data []byte) webinfra.Fields {
 func applyFiles(_ context.Context, p *filePlan) error {
 	for _, name := range slices.Sorted(maps.Keys(p.put)) {
 		full := filepath.Join(p.root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		dirMode, mode := fs.FileMode(0o755), fs.FileMode(0o644)
+		if p.secret {
+			dirMode, mode = 0o700, 0o600
+		}
+		if err := os.MkdirAll(filepath.Dir(full), dirMode); err != nil {
 			return err
 		}
-		if err := atomicfile.WriteFile(full, p.put[name], 0o644); err != nil {
+		if err := atomicfile.WriteFile(full, p.put[name], mode); err != nil {
 			return err
 		}
 	}

@@ -184,6 +184,11 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 		return nil, nil, err
 	}
 	settings, records, nodes := zoneSettings(st), dnsState(st), nodeMetadata(st)
+	mailRecs, dkimFiles, err := mailRecords(st, state)
+	if err != nil {
+		return nil, nil, err
+	}
+	records.Records = append(records.Records, mailRecs...)
 	meshStep := &planner[*mesh.Rollout]{
 		name: "mesh",
 		where: placement{
@@ -208,8 +213,24 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 	if secStep != nil {
 		extra = append(extra, secStep)
 	}
+	var keep []step
+	if dkimFiles != nil {
+		// Before the DNS step: a published key must already be kept.
+		keep = append(keep, &planner[*filePlan]{
+			name:  "mail",
+			where: placement{concern: "mail", service: service{name: localFiles, detail: filepath.Join(state, "mail") + ": the DKIM key the cloud's own mail is signed with"}},
+			plan: func(context.Context) (*filePlan, error) {
+				p, err := planFiles(filepath.Join(state, "mail"), "mail_file", dkimFiles)
+				if p != nil {
+					p.secret = true
+				}
+				return p, err
+			},
+			apply: applyFiles,
+		})
+	}
 	cfWhere := placement{concern: "cloudflare", service: cfService}
-	return append([]step{
+	steps = []step{
 		meshStep,
 		&planner[*filePlan]{
 			name: "ingress",
@@ -238,6 +259,9 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 			plan:  func(ctx context.Context) (*cluster.NodePlan, error) { return kube.PlanNodes(ctx, nodes) },
 			apply: kube.ApplyNodes,
 		},
+	}
+	steps = append(steps, keep...)
+	steps = append(steps,
 		&planner[*cloudflare.SettingsPlan]{
 			name:  "zone settings",
 			where: cfWhere,
@@ -250,7 +274,9 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 			plan:  func(ctx context.Context) (*cloudflare.DNSPlan, error) { return cf.PlanDNS(ctx, records) },
 			apply: cf.ApplyDNS,
 		},
-	}, append(syncSteps, extra...)...), closeAll, nil
+	)
+	steps = append(steps, syncSteps...)
+	return append(steps, extra...), closeAll, nil
 }
 
 // firstWord is the node of a change whose ID starts with the node's name ("fw-1 tinc.conf").

@@ -53,7 +53,7 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 		"kubernetes/site-www.yaml", "kubernetes/site-shop.yaml", "firewall/fw-ams-1/webinfra-ingress.nft", "firewall/fw-nyc-1/webinfra-ingress.nft"} {
 		assert.Contains(t, out, "+ ingress_file "+f+"\n")
 	}
-	assert.Contains(t, out, "Plan: 124 to create, 11 to update, 0 to delete.")
+	assert.Contains(t, out, "Plan: 129 to create, 11 to update, 0 to delete.")
 	assert.Contains(t, errOut, "plan after apply: No changes.")
 
 	// The mesh files are in the state directory now: a second run plans none of them.
@@ -61,9 +61,9 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 	require.Equal(t, 0, code, errOut)
 	assert.NotContains(t, out, "mesh_file")
 	assert.NotContains(t, out, "ingress_file")
-	// The simulated Cloudflare and Syncthing instances start empty on every run: 6 records and
+	// The simulated Cloudflare and Syncthing instances start empty on every run: 10 records (6 for the sites, 4 for mail) and
 	// 18 Syncthing objects again; the workers' device IDs are the same (kept under --state).
-	assert.Contains(t, out, "Plan: 24 to create")
+	assert.Contains(t, out, "Plan: 28 to create")
 	assert.NotContains(t, errOut, "applied")
 }
 
@@ -76,8 +76,8 @@ func TestJSONOutput(t *testing.T) {
 		Summary map[string]int    `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &plan))
-	assert.Len(t, plan.Changes, 135)
-	assert.Equal(t, 124, plan.Summary["create"])
+	assert.Len(t, plan.Changes, 140)
+	assert.Equal(t, 129, plan.Summary["create"])
 	assert.Equal(t, 11, plan.Summary["update"]) // 7 nodes + 4 settings (automatic_https_rewrites is on already)
 }
 

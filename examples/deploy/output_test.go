@@ -24,7 +24,7 @@ func TestPlanGroupedByConcernAndNode(t *testing.T) {
 	// The firewall rulesets are per node, the rest of the ingress is the cluster's.
 	assert.Contains(t, out, "\n## ingress all nodes: 5 to create\n")
 	assert.Contains(t, out, "\n## ingress node fw-ams-1: 1 to create\n\n+ ingress_file firewall/fw-ams-1/webinfra-ingress.nft\n")
-	assert.Contains(t, out, "\n# cloudflare: 6 to create, 4 to update\n")
+	assert.Contains(t, out, "\n# cloudflare: 10 to create, 4 to update\n")
 	assert.Contains(t, out, "\n## cluster node node-ams-1: 1 to update\n")
 	// The scan and update policies, with the nodes the (simulated) Landscape holds under the
 	// stack's tag.
@@ -33,7 +33,7 @@ func TestPlanGroupedByConcernAndNode(t *testing.T) {
 	assert.Contains(t, out, `computers       = ["fw-ams-1","fw-nyc-1","node-ams-1","node-ams-2","node-nyc-1","node-sgp-1","node-sgp-2"]`)
 	assert.Contains(t, out, `window          = "02:00 for 3h0m0s (UTC)"`)
 	// Every change is printed once, under its group.
-	assert.Equal(t, 135, strings.Count(out, "\n+ ")+strings.Count(out, "\n~ ")+strings.Count(out, "\n- "))
+	assert.Equal(t, 140, strings.Count(out, "\n+ ")+strings.Count(out, "\n~ ")+strings.Count(out, "\n- "))
 }
 
 func TestJSONPlacesEveryChange(t *testing.T) {
