@@ -35,6 +35,17 @@ func (s Severity) String() string {
 // MarshalText encodes the severity as its String.
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText decodes "info", "warning" or "error".
+func (s *Severity) UnmarshalText(b []byte) error {
+	for _, v := range []Severity{Info, Warning, Error} {
+		if string(b) == v.String() {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("mail: unknown severity %q", b)
+}
+
 // The stable finding codes. Callers match on them; messages may change.
 const (
 	CodeDNSUnavailable = "dns.unavailable" // a query failed or timed out

@@ -33,9 +33,6 @@ type SPFTerm struct {
 	CIDR string
 }
 
-// SPF mechanisms, in RFC 7208's order.
-var spfMechanisms = []string{"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"}
-
 // ParseSPF parses an SPF record's text. It returns a *[ParseError] for text that is not an SPF
 // record ("v=spf1" first, case-insensitively) or breaks the grammar: an unknown mechanism, a
 // missing or extra argument, a bad address or prefix length, a modifier twice (redirect, exp).
