@@ -10,11 +10,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	rfs "github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/filter"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sys/unix"
 
@@ -24,8 +26,10 @@ import (
 // RestoreOptions are the optional inputs of [Client.Restore]; nil restores everything.
 type RestoreOptions struct {
 	// Include selects entries: a pattern without glob characters is a path prefix
-	// ("srv/www" takes srv/www and everything under it); one with them is a path.Match glob
-	// ("srv/*/index.html"), and a directory it matches brings its contents. Empty means all.
+	// ("srv/www" takes srv/www and everything under it); one with them (* ? [ {) is an rclone
+	// filter glob anchored at the snapshot root ("srv/*/index.html", "**/*.sql", where *
+	// stays within a directory and ** crosses them), and a directory it matches brings its
+	// contents. Empty means all.
 	// The directories above a selected entry are restored too, with their metadata.
 	Include []string
 	// DryRun lists what would be restored in [RestoreResult.Paths] and writes nothing.
@@ -68,16 +72,15 @@ func (c *Client) Restore(ctx context.Context, ref Ref, target string, opts *Rest
 	if target == "" {
 		return nil, fmt.Errorf("backup: restore: empty target: %w", webinfra.ErrInvalidArgument)
 	}
-	for _, p := range opts.Include {
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("backup: restore: include %q: %v: %w", p, err, webinfra.ErrInvalidArgument)
-		}
+	globs, err := compileIncludes(opts.Include)
+	if err != nil {
+		return nil, err
 	}
 	m, err := c.Manifest(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	sel := selectEntries(m.Entries, opts.Include)
+	sel := selectEntries(m.Entries, opts.Include, globs)
 	res := &RestoreResult{Owner: os.Geteuid() == 0}
 	for _, e := range sel {
 		switch e.Type {
@@ -245,9 +248,28 @@ func restoreSymlink(root *os.Root, full func(string) string, e *Entry, nm *names
 	return nil
 }
 
+func isGlob(p string) bool { return strings.ContainsAny(p, "*?[{") }
+
+// compileIncludes turns the glob patterns of include into regexps with rclone's own glob
+// syntax, so that restore patterns read like the excludes of a set.
+func compileIncludes(include []string) (map[string]*regexp.Regexp, error) {
+	globs := map[string]*regexp.Regexp{}
+	for _, p := range include {
+		if !isGlob(p) {
+			continue
+		}
+		re, err := filter.GlobPathToRegexp("/"+strings.TrimPrefix(p, "/"), false)
+		if err != nil {
+			return nil, fmt.Errorf("backup: restore: include %q: %v: %w", p, err, webinfra.ErrInvalidArgument)
+		}
+		globs[p] = re
+	}
+	return globs, nil
+}
+
 // selectEntries returns the entries include selects, with the directories above them, in
 // manifest order.
-func selectEntries(entries []Entry, include []string) []*Entry {
+func selectEntries(entries []Entry, include []string, globs map[string]*regexp.Regexp) []*Entry {
 	var out []*Entry
 	if len(include) == 0 {
 		for i := range entries {
@@ -264,11 +286,10 @@ func selectEntries(entries []Entry, include []string) []*Entry {
 			ok = ok || strings.HasPrefix(p, d+"/")
 		}
 		for _, pat := range include {
-			pat = strings.Trim(pat, "/")
-			if strings.ContainsAny(pat, `*?[\`) {
-				m, _ := path.Match(pat, p)
-				ok = ok || m
+			if re := globs[pat]; re != nil {
+				ok = ok || re.MatchString(p)
 			} else {
+				pat = strings.Trim(pat, "/")
 				ok = ok || p == pat || strings.HasPrefix(p, pat+"/")
 			}
 		}

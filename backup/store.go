@@ -32,6 +32,14 @@ func dataObject(host, set, sum string) string { return dataDir(host, set) + "/" 
 // as Google Cloud Storage and S3 do), keyed by remote path. A missing dir is empty.
 func listObjects(ctx context.Context, f fs.Fs, dir string) (map[string]fs.Object, error) {
 	out := map[string]fs.Object{}
+	if f.Features().ListR == nil {
+		// Without ListR rclone walks directory by directory and logs a missing top directory
+		// at error level through its global logger, which cannot be turned off; one plain
+		// List first answers "absent" quietly.
+		if _, err := f.List(ctx, dir); errors.Is(err, fs.ErrorDirNotFound) {
+			return out, nil
+		}
+	}
 	err := walk.ListR(ctx, f, dir, true, -1, walk.ListObjects, func(entries fs.DirEntries) error {
 		entries.ForObject(func(o fs.Object) { out[o.Remote()] = o })
 		return nil
