@@ -28,6 +28,10 @@ func runDeploy(t *testing.T, args ...string) (code int, stdout, stderr string) {
 func simulated(t *testing.T) {
 	t.Setenv("CLOUDFLARE_API_TOKEN", "")
 	t.Setenv("KUBECONFIG", "")
+	t.Setenv("LANDSCAPE_API_URI", "")
+	for _, n := range []string{"NODE_AMS_1", "NODE_AMS_2", "NODE_NYC_1", "NODE_SGP_1", "NODE_SGP_2"} {
+		t.Setenv("SYNCTHING_URL_"+n, "")
+	}
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 }
 

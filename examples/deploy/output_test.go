@@ -28,7 +28,7 @@ func TestPlanGroupedByConcernAndNode(t *testing.T) {
 	assert.Contains(t, out, "\n## cluster node node-ams-1: 1 to update\n")
 	// The scan and update policies, with the nodes the (simulated) Landscape holds under the
 	// stack's tag.
-	assert.Regexp(t, `(?m)^  security\s+simulated\s+Landscape API\s+set LANDSCAPE_URL`, out)
+	assert.Regexp(t, `(?m)^  security\s+simulated\s+Landscape API\s+set LANDSCAPE_API_URI`, out)
 	assert.Contains(t, out, "+ security_policy scan clamd\n    after_sync = true\n    on_finding = \"report\"\n    paths      = [\"/srv\"]\n")
 	assert.Contains(t, out, `computers       = ["fw-ams-1","fw-nyc-1","node-ams-1","node-ams-2","node-nyc-1","node-sgp-1","node-sgp-2"]`)
 	assert.Contains(t, out, `window          = "02:00 for 3h0m0s (UTC)"`)

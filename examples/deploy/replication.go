@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/examples/deploy/stack"
@@ -127,19 +129,25 @@ func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollo
 			s.Close()
 		}
 	}
-	for _, node := range slices.Sorted(maps.Keys(ids)) {
-		srv := replicationtest.NewServerWithID(ids[node].DeviceID())
-		servers = append(servers, srv)
-		c, err := replication.New(replication.Config{BaseURL: srv.URL(), APIKey: srv.APIKey()})
+	nodes := slices.Sorted(maps.Keys(ids))
+	svc := syncthingService(nodes)
+	for _, node := range nodes {
+		cfg, real := syncthingEnv(node)
+		if !real {
+			srv := replicationtest.NewServerWithID(ids[node].DeviceID())
+			servers = append(servers, srv)
+			cfg = replication.Config{BaseURL: srv.URL(), APIKey: srv.APIKey()}
+		}
+		c, err := replication.New(cfg)
 		if err != nil {
 			closeAll()
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("syncthing %s: %w", node, err)
 		}
 		steps = append(steps, &planner[*replication.NodePlan]{
 			name: "syncthing " + node,
 			where: placement{
 				concern: "replication",
-				service: service{name: "Syncthing REST API", simulated: true, detail: "one simulated instance per worker, with the worker's device ID"},
+				service: svc,
 				node:    func(webinfra.Change) string { return node },
 			},
 			// Runs after the mesh step's plan, whose network has every node's address.
@@ -154,4 +162,33 @@ func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollo
 		})
 	}
 	return steps, closeAll, nil
+}
+
+// syncthingEnv returns the REST API of NODE's real Syncthing when SYNCTHING_URL_NODE and
+// SYNCTHING_API_KEY_NODE are set (NODE in upper case, '-' and '.' as '_': node-ams-1 is
+// SYNCTHING_URL_NODE_AMS_1). Its device ID must be the one kept under --state/syncthing/NODE.
+func syncthingEnv(node string) (replication.Config, bool) {
+	suffix := strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(node))
+	u, key := os.Getenv("SYNCTHING_URL_"+suffix), os.Getenv("SYNCTHING_API_KEY_"+suffix)
+	if u == "" || key == "" {
+		return replication.Config{}, false
+	}
+	return replication.Config{BaseURL: u, APIKey: webinfra.NewSecret(key)}, true
+}
+
+// syncthingService says which workers' Syncthing instances are real.
+func syncthingService(nodes []string) service {
+	var real []string
+	for _, n := range nodes {
+		if _, ok := syncthingEnv(n); ok {
+			real = append(real, n)
+		}
+	}
+	switch len(real) {
+	case len(nodes):
+		return service{name: "Syncthing REST API", detail: "SYNCTHING_URL_NODE and SYNCTHING_API_KEY_NODE of every worker"}
+	case 0:
+		return service{name: "Syncthing REST API", simulated: true, detail: "one simulated instance per worker, with its device ID; set SYNCTHING_URL_NODE and SYNCTHING_API_KEY_NODE for the real ones"}
+	}
+	return service{name: "Syncthing REST API", simulated: true, detail: fmt.Sprintf("real on %s (SYNCTHING_URL_NODE, SYNCTHING_API_KEY_NODE), simulated on the other %d workers", strings.Join(real, ", "), len(nodes)-len(real))}
 }

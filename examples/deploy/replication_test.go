@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/webinfra/webinfra/examples/deploy/stack"
 	"github.com/webinfra/webinfra/replication"
+	"github.com/webinfra/webinfra/replication/replicationtest"
 )
 
 // Every data folder lives on exactly its replica count of workers, with one writer, shared
@@ -58,4 +60,30 @@ func TestSyncthingStatesOfTheDemo(t *testing.T) {
 	assert.Equal(t, replicas, holders)
 	assert.Equal(t, map[string]int{"www-content": 1, "shop-uploads": 1, "shop-db": 1}, writers)
 	assert.Positive(t, empty, "sharding: some worker holds no folder")
+}
+
+// A worker whose Syncthing is given by SYNCTHING_URL_NODE and SYNCTHING_API_KEY_NODE is planned
+// and applied against that instance; the others stay simulated, and the plan says so.
+func TestSyncthingCredentialsSelectTheRealInstance(t *testing.T) {
+	simulated(t)
+	state := t.TempDir()
+	code, _, errOut := runDeploy(t, "--state", state, "--dry-run") // makes the identities
+	require.Equal(t, 0, code, errOut)
+	id, err := replication.LoadIdentity(filepath.Join(state, "syncthing", "node-ams-1"))
+	require.NoError(t, err)
+	srv := replicationtest.NewServerWithID(id.DeviceID())
+	t.Cleanup(srv.Close)
+	t.Setenv("SYNCTHING_URL_NODE_AMS_1", srv.URL())
+	t.Setenv("SYNCTHING_API_KEY_NODE_AMS_1", srv.APIKey().Reveal())
+
+	code, out, errOut := runDeploy(t, "--state", state)
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `(?m)^  replication\s+simulated\s+Syncthing REST API\s+real on node-ams-1 \(SYNCTHING_URL_NODE, SYNCTHING_API_KEY_NODE\), simulated on the other 4 workers$`, out)
+	assert.Contains(t, out, "\n## replication node node-ams-1: ")
+	var folders []string
+	for _, f := range srv.Folders() {
+		folders = append(folders, f.ID)
+	}
+	assert.NotEmpty(t, folders, "the instance given was configured")
+	assert.Subset(t, []string{"www-content", "shop-db", "shop-uploads"}, folders)
 }

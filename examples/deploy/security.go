@@ -47,24 +47,24 @@ func securityPolicies(st *stack.Stack) (security.ScanPolicy, security.UpdatePoli
 // landscapeTag is the Landscape tag of the stack's computers.
 func landscapeTag(st *stack.Stack) string { return "webinfra-" + st.Name }
 
-// landscapeClient returns a client for the Landscape server LANDSCAPE_URL names (with
-// LANDSCAPE_ACCESS_KEY and LANDSCAPE_SECRET_KEY), or else one for a built-in simulated
+// landscapeClient returns a client for the Landscape server LANDSCAPE_API_URI names (with
+// LANDSCAPE_API_KEY and LANDSCAPE_API_SECRET), or else one for a built-in simulated
 // Landscape in which every stack node is registered with the stack's tag.
 func landscapeClient(st *stack.Stack) (*security.Landscape, service, func(), error) {
-	if u := os.Getenv("LANDSCAPE_URL"); u != "" {
+	if u := os.Getenv("LANDSCAPE_API_URI"); u != "" {
 		c, err := security.NewLandscape(security.LandscapeConfig{
 			BaseURL:   u,
-			AccessKey: os.Getenv("LANDSCAPE_ACCESS_KEY"),
-			SecretKey: webinfra.NewSecret(os.Getenv("LANDSCAPE_SECRET_KEY")),
+			AccessKey: os.Getenv("LANDSCAPE_API_KEY"),
+			SecretKey: webinfra.NewSecret(os.Getenv("LANDSCAPE_API_SECRET")),
 		})
-		return c, service{name: "Landscape API", detail: "LANDSCAPE_URL=" + u}, func() {}, err
+		return c, service{name: "Landscape API", detail: "LANDSCAPE_API_URI=" + u}, func() {}, err
 	}
 	srv := securitytest.NewLandscapeServer()
 	for _, n := range st.Nodes {
 		srv.AddComputer(securitytest.FakeComputer{Hostname: n.Name, Title: n.Name, Tags: []string{landscapeTag(st)}})
 	}
 	c, err := security.NewLandscape(srv.Config())
-	return c, service{name: "Landscape API", simulated: true, detail: "set LANDSCAPE_URL, LANDSCAPE_ACCESS_KEY and LANDSCAPE_SECRET_KEY for a real server"}, srv.Close, err
+	return c, service{name: "Landscape API", simulated: true, detail: "set LANDSCAPE_API_URI, LANDSCAPE_API_KEY and LANDSCAPE_API_SECRET for a real server"}, srv.Close, err
 }
 
 // securityStep plans the scan and update policies, after checking with Landscape that every
