@@ -116,7 +116,7 @@ func (c *Client) Check(ctx context.Context) error {
 		return err
 	}
 	if _, err := f.List(ctx, ""); err != nil && err != fs.ErrorDirNotFound {
-		return fmt.Errorf("backup: list remote %q: %w", c.cfg.Remote, err)
+		return fmt.Errorf("backup: list remote %q: %w", RedactRemote(c.cfg.Remote), err)
 	}
 	return nil
 }
@@ -134,10 +134,10 @@ func (c *Client) fs(ctx context.Context) (fs.Fs, error) {
 	}
 	f, err := fs.NewFs(rcloneCtx(ctx), conn)
 	if err == fs.ErrorIsFile {
-		return nil, fmt.Errorf("backup: remote %q is a file: %w", c.cfg.Remote, webinfra.ErrInvalidArgument)
+		return nil, fmt.Errorf("backup: remote %q is a file: %w", RedactRemote(c.cfg.Remote), webinfra.ErrInvalidArgument)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("backup: open remote %q: %w", c.cfg.Remote, err)
+		return nil, fmt.Errorf("backup: open remote %q: %w", RedactRemote(c.cfg.Remote), err)
 	}
 	c.conn, c.remote = conn, f
 	return f, nil

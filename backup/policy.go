@@ -177,7 +177,7 @@ func validateRemote(p webinfra.Path, remote, conf string, errs *webinfra.Validat
 	}
 	parsed, err := fspath.Parse(remote)
 	if err != nil {
-		errs.Invalid(p, remote, "not an rclone remote: "+err.Error())
+		errs.Invalid(p, RedactRemote(remote), "not an rclone remote: "+err.Error())
 		return
 	}
 	switch {
@@ -188,12 +188,12 @@ func validateRemote(p webinfra.Path, remote, conf string, errs *webinfra.Validat
 			ok = ok || b == backend
 		}
 		if !ok {
-			errs.NotSupported(p, remote, supportedBackends)
+			errs.NotSupported(p, RedactRemote(remote), supportedBackends)
 		}
 	case parsed.Name == "":
-		errs.Invalid(p, remote, "want a connection string, an absolute path or name:path with rcloneConfig")
+		errs.Invalid(p, RedactRemote(remote), "want a connection string, an absolute path or name:path with rcloneConfig")
 	case conf == "":
-		errs.Invalid(p, remote, "a named remote needs rcloneConfig")
+		errs.Invalid(p, RedactRemote(remote), "a named remote needs rcloneConfig")
 	}
 }
 

@@ -154,3 +154,26 @@ func TestNewValidatesWithoutIO(t *testing.T) {
 	_, err = os.Stat("/nonexistent/never/created")
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
+
+func TestPolicyFieldsRedactCredentials(t *testing.T) {
+	p := validPolicy()
+	p.Remote = `:s3,provider=AWS,access_key_id=AKIA,secret_access_key="s,e:c",session_token=tok:bucket/p`
+	f := p.Fields(p.Sets[0])
+	assert.Equal(t, `:s3,provider=AWS,access_key_id=AKIA,secret_access_key=`+webinfra.Redacted+`,session_token=`+webinfra.Redacted+`:bucket/p`, f["remote"])
+	assert.Equal(t, "daily=7 weekly=4 monthly=12", f["retention"])
+	assert.Equal(t, []string{"db.sql: pg_dump site"}, f["hooks"])
+	assert.Equal(t, []string{"/srv/www", "/srv/uploads"}, f["paths"])
+	assert.Equal(t, "keep all", backup.Retention{}.String())
+}
+
+func TestValidateNeverShowsCredentials(t *testing.T) {
+	p := validPolicy()
+	p.Remote = `:ftp,pass=hunter2:x`
+	err := p.Validate()
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "hunter2")
+	_, err = backup.New(backup.Config{Remote: `:s3,secret_access_key=hunter2:`, Host: "h"})
+	if err != nil {
+		assert.NotContains(t, err.Error(), "hunter2")
+	}
+}

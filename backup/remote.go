@@ -36,13 +36,13 @@ func ConnectionString(remote, conf string) (string, error) {
 	}
 	parsed, err := fspath.Parse(remote)
 	if err != nil {
-		return "", fmt.Errorf("backup: remote %q: %v: %w", remote, err, webinfra.ErrInvalidArgument)
+		return "", fmt.Errorf("backup: remote %q: %v: %w", RedactRemote(remote), err, webinfra.ErrInvalidArgument)
 	}
 	if strings.HasPrefix(parsed.Name, ":") {
 		return remote, nil
 	}
 	if conf == "" || parsed.Name == "" {
-		return "", fmt.Errorf("backup: remote %q: a named remote needs an rclone.conf: %w", remote, webinfra.ErrInvalidArgument)
+		return "", fmt.Errorf("backup: remote %q: a named remote needs an rclone.conf: %w", RedactRemote(remote), webinfra.ErrInvalidArgument)
 	}
 	data, err := os.ReadFile(conf)
 	if errors.Is(err, os.ErrNotExist) {

@@ -1,0 +1,59 @@
+package backup
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/webinfra/webinfra"
+)
+
+// Fields returns what a plan shows of one set of the policy: remote (with credentials
+// redacted, see [RedactRemote]), schedule, paths, excludes, hook names and retention, as plain
+// strings and lists.
+func (p Policy) Fields(s Set) webinfra.Fields {
+	hooks := make([]string, len(s.Hooks))
+	for i, h := range s.Hooks {
+		hooks[i] = h.Name + ": " + strings.Join(h.Command, " ")
+	}
+	f := webinfra.Fields{
+		"remote":    RedactRemote(p.Remote),
+		"schedule":  p.Schedule,
+		"paths":     append([]string(nil), s.Paths...),
+		"retention": p.Retention.String(),
+	}
+	if p.RcloneConfig != "" {
+		f["rcloneConfig"] = p.RcloneConfig
+	}
+	if len(s.Excludes) > 0 {
+		f["excludes"] = append([]string(nil), s.Excludes...)
+	}
+	if len(hooks) > 0 {
+		f["hooks"] = hooks
+	}
+	return f
+}
+
+// String renders the rules that are set, "last=3 daily=7", or "keep all".
+func (r Retention) String() string {
+	var parts []string
+	for _, ru := range r.rules() {
+		if ru.n != 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", ru.name, ru.n))
+		}
+	}
+	if len(parts) == 0 {
+		return "keep all"
+	}
+	return strings.Join(parts, " ")
+}
+
+// secretOption matches connection-string options that carry credentials (rclone's S3, GCS and
+// Drive options: secret_access_key, service_account_credentials, token, client_secret, ...).
+var secretOption = regexp.MustCompile(`([,:]\s*(?:[a-z0-9_]*(?:secret|token|password|pass|credentials|key_file|session)[a-z0-9_]*)\s*=\s*)("(?:[^"]|"")*"|'(?:[^']|'')*'|[^,:]*)`)
+
+// RedactRemote returns remote with the values of credential options of a connection string
+// replaced by webinfra.Redacted, so that a remote can be shown in a plan or a log.
+func RedactRemote(remote string) string {
+	return secretOption.ReplaceAllString(remote, "${1}"+webinfra.Redacted)
+}
