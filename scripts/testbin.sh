@@ -18,7 +18,7 @@ mkdir -p "$bin"
 
 log() { printf 'testbin: %s\n' "$*" >&2; }
 
-apt_packages=(tinc iproute2 iputils-ping nftables clamav clamav-daemon)
+apt_packages=(tinc iproute2 iputils-ping nftables clamav clamav-daemon curl)
 
 install_debian_packages() {
 	local missing=() p
