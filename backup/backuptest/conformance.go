@@ -75,6 +75,7 @@ func RunConformance(t *testing.T, h Harness) {
 	t.Run("Lock/StaleLockExpires", func(t *testing.T) { testLockStale(t, h) })
 	t.Run("Lock/RaceHasOneWinner", func(t *testing.T) { testLockRace(t, h) })
 	t.Run("Prune/PlanThenApply", func(t *testing.T) { testPrune(t, h) })
+	t.Run("Prune/CollectsOrphansOfInterruptedSnapshot", func(t *testing.T) { testPruneOrphans(t, h) })
 	t.Run("Restore/SubsetAndDryRun", func(t *testing.T) { testRestoreSubset(t, h) })
 	t.Run("Restore/CorruptObjectFails", func(t *testing.T) { testRestoreCorrupt(t, h) })
 	t.Run("Manifest/AbsentIsNotFound", func(t *testing.T) { testAbsent(t, h) })
@@ -378,6 +379,40 @@ func testPrune(t *testing.T, h Harness) {
 	assert.Empty(t, none.Remove())
 }
 
+func testPruneOrphans(t *testing.T, h Harness) {
+	remote := h.Remote(t)
+	c := newClient(t, remote, nil)
+	set, src := sampleSet(t)
+	ctx := context.Background()
+	_, err := c.Snapshot(ctx, set, nil)
+	require.NoError(t, err)
+	extra := filepath.Join(src, "extra")
+	require.NoError(t, WriteDataset(extra, 20, 256<<10, 3))
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cc := newClient(t, remote, func(cfg *backup.Config) {
+		cfg.Progress = func(p backup.Progress) {
+			if p.Done {
+				cancel() // after every object is up, before the manifest
+			}
+		}
+	})
+	_, err = cc.Snapshot(cctx, set, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, os.RemoveAll(extra))
+
+	plan, err := c.PlanPrune(ctx, "site", backup.Retention{Last: 1})
+	require.NoError(t, err)
+	assert.Empty(t, plan.Remove())
+	assert.Equal(t, 20, plan.Objects, "the interrupted snapshot's objects are garbage once no snapshot needs them")
+	res, err := c.Prune(ctx, plan)
+	require.NoError(t, err)
+	assert.Equal(t, 20, res.Objects)
+	rep, err := c.Verify(ctx, backup.Ref{Set: "site"}, &backup.VerifyOptions{Full: true})
+	require.NoError(t, err)
+	assert.True(t, rep.OK(), "%+v", rep)
+}
+
 func testRestoreSubset(t *testing.T, h Harness) {
 	c := newClient(t, h.Remote(t), nil)
 	set, src := sampleSet(t)
@@ -428,6 +463,15 @@ func testRestoreCorrupt(t *testing.T, h Harness) {
 	require.ErrorIs(t, err, backup.ErrCorrupt)
 	_, err = os.Stat(filepath.Join(target, rel(src), "private/key"))
 	assert.True(t, errors.Is(err, os.ErrNotExist), "a corrupt file is never put in place")
+
+	// Over an existing file, the old content stays.
+	old := filepath.Join(target, rel(src), "private/key")
+	require.NoError(t, os.WriteFile(old, []byte("old\n"), 0o600))
+	_, err = c.Restore(ctx, backup.Ref{Set: "site"}, target, &backup.RestoreOptions{Include: []string{rel(src) + "/private"}})
+	require.ErrorIs(t, err, backup.ErrCorrupt)
+	got, err := os.ReadFile(old)
+	require.NoError(t, err)
+	assert.Equal(t, "old\n", string(got))
 	entries, err := os.ReadDir(filepath.Join(target, rel(src), "private"))
 	if err == nil {
 		for _, e := range entries {
