@@ -60,8 +60,10 @@ type RestoreResult struct {
 // then renamed into place, so a file is either absent, the old one, or wholly restored.
 // Directory metadata is applied last, deepest first. Symbolic links are made after all files.
 //
-// Writes go through an os.Root on target, so no entry can be written outside it even if target
-// holds symlinks. An object that is missing or does not match its hash fails the restore with
+// Content writes, directory creation and renames go through an os.Root on target, so no entry
+// can be written outside it even if target holds symlinks; metadata is then applied by path
+// (xattrs and nanosecond times have no os.Root call), so restore into a target that no
+// untrusted user can change while it runs. An object that is missing or does not match its hash fails the restore with
 // [ErrCorrupt] naming it; ctx cancellation stops it with ctx's error, leaving files already
 // renamed and no temporary files.
 func (c *Client) Restore(ctx context.Context, ref Ref, target string, opts *RestoreOptions) (*RestoreResult, error) {
