@@ -159,14 +159,14 @@ const (
 // credentials are given and simulated services otherwise.
 func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err error) {
 	var closers []func()
-	closeAll = func() {
+	closeEach := func() {
 		for _, c := range slices.Backward(closers) {
 			c()
 		}
 	}
 	defer func() {
 		if err != nil {
-			closeAll()
+			closeEach()
 		}
 	}()
 	meshMgr, err := meshManager(state)
@@ -205,6 +205,14 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 	}
 	closers = append(closers, closeSync)
 	var extra []step
+	backupSt, closeBackup, err := backupStep(st, state)
+	if err != nil {
+		return nil, nil, err
+	}
+	closers = append(closers, closeBackup)
+	if backupSt != nil {
+		extra = append(extra, backupSt)
+	}
 	secStep, closeSec, err := securityStep(st, state)
 	if err != nil {
 		return nil, nil, err
@@ -276,7 +284,7 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 		},
 	)
 	steps = append(steps, syncSteps...)
-	return append(steps, extra...), closeAll, nil
+	return append(steps, extra...), closeEach, nil
 }
 
 // firstWord is the node of a change whose ID starts with the node's name ("fw-1 tinc.conf").

@@ -33,7 +33,7 @@ func TestPlanGroupedByConcernAndNode(t *testing.T) {
 	assert.Contains(t, out, `computers       = ["fw-ams-1","fw-nyc-1","node-ams-1","node-ams-2","node-nyc-1","node-sgp-1","node-sgp-2"]`)
 	assert.Contains(t, out, `window          = "02:00 for 3h0m0s (UTC)"`)
 	// Every change is printed once, under its group.
-	assert.Equal(t, 140, strings.Count(out, "\n+ ")+strings.Count(out, "\n~ ")+strings.Count(out, "\n- "))
+	assert.Equal(t, 143, strings.Count(out, "\n+ ")+strings.Count(out, "\n~ ")+strings.Count(out, "\n- "))
 }
 
 func TestJSONPlacesEveryChange(t *testing.T) {
