@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -33,8 +34,10 @@ const (
 //     ranges and forwarding them to Traefik's address over the mesh.
 //
 // network is the planned mesh (every node's address set); cloudflareRanges are the ranges
-// Cloudflare's API publishes.
-func ingressFiles(st *stack.Stack, network *mesh.Network, cloudflareRanges []netip.Prefix) (map[string][]byte, error) {
+// Cloudflare's API publishes. objs are the Kubernetes manifests' objects, in the order the
+// files list them (pool, workload, then each site's routes), for applying them to a real
+// cluster.
+func ingressFiles(st *stack.Stack, network *mesh.Network, cloudflareRanges []netip.Prefix) (files map[string][]byte, objs []*unstructured.Unstructured, err error) {
 	var firewalls []netip.Prefix
 	var firewallNodes []string
 	for _, sn := range st.Nodes {
@@ -46,7 +49,7 @@ func ingressFiles(st *stack.Stack, network *mesh.Network, cloudflareRanges []net
 	}
 	origin, err := ingress.CloudflareOrigin(ingress.OriginOptions{Firewalls: firewalls, Cloudflare: cloudflareRanges})
 	if err != nil {
-		return nil, fmt.Errorf("ingress: origin: %w", err)
+		return nil, nil, fmt.Errorf("ingress: origin: %w", err)
 	}
 	opts := ingress.StaticOptions{
 		InternalAddress: ":8080", // the kubelet probes /ping on the pod address; the Service never exposes it
@@ -58,9 +61,9 @@ func ingressFiles(st *stack.Stack, network *mesh.Network, cloudflareRanges []net
 	origin.ApplyStatic(&opts)
 	static, err := ingress.NewStatic(opts)
 	if err != nil {
-		return nil, fmt.Errorf("ingress: static configuration: %w", err)
+		return nil, nil, fmt.Errorf("ingress: static configuration: %w", err)
 	}
-	files := map[string][]byte{"traefik/traefik.yml": static.YAML()}
+	files = map[string][]byte{"traefik/traefik.yml": static.YAML()}
 
 	pool := ingress.PoolSpec{Name: ingressPool, Addresses: []string{st.Cluster.LoadBalancerPool}, L2: &ingress.PoolL2{}}
 	pools := ingress.Pools{
@@ -71,12 +74,12 @@ func ingressFiles(st *stack.Stack, network *mesh.Network, cloudflareRanges []net
 	}
 	poolObjects, err := pools.Objects()
 	if err != nil {
-		return nil, fmt.Errorf("ingress: MetalLB: %w", err)
+		return nil, nil, fmt.Errorf("ingress: MetalLB: %w", err)
 	}
 	key := ingressNamespace + "/" + ingress.WorkloadName
 	addrs, err := pool.Allocate([]string{key}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("ingress: MetalLB address: %w", err)
+		return nil, nil, fmt.Errorf("ingress: MetalLB address: %w", err)
 	}
 	workload, err := ingress.WorkloadObjects(ingress.WorkloadSpec{
 		Namespace:    ingressNamespace,
@@ -86,25 +89,27 @@ func ingressFiles(st *stack.Stack, network *mesh.Network, cloudflareRanges []net
 		NodeSelector: map[string]string{cluster.RoleLabel(string(stack.RoleWorker)): ""},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ingress: Traefik workload: %w", err)
+		return nil, nil, fmt.Errorf("ingress: Traefik workload: %w", err)
 	}
 	workloadObjects, err := ingress.WorkloadUnstructured(workload)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for name, objs := range map[string][]*unstructured.Unstructured{"kubernetes/metallb.yaml": poolObjects, "kubernetes/traefik.yaml": workloadObjects} {
-		if files[name], err = manifests(objs); err != nil {
-			return nil, err
+	for name, part := range map[string][]*unstructured.Unstructured{"kubernetes/metallb.yaml": poolObjects, "kubernetes/traefik.yaml": workloadObjects} {
+		if files[name], err = manifests(part); err != nil {
+			return nil, nil, err
 		}
 	}
+	objs = slices.Concat(poolObjects, workloadObjects)
 	for _, site := range st.Sites {
-		objs, err := siteRoutes(site, origin)
+		routes, err := siteRoutes(site, origin)
 		if err != nil {
-			return nil, fmt.Errorf("ingress: site %q: %w", site.Name, err)
+			return nil, nil, fmt.Errorf("ingress: site %q: %w", site.Name, err)
 		}
-		if files["kubernetes/site-"+site.Name+".yaml"], err = manifests(objs); err != nil {
-			return nil, err
+		if files["kubernetes/site-"+site.Name+".yaml"], err = manifests(routes); err != nil {
+			return nil, nil, err
 		}
+		objs = append(objs, routes...)
 	}
 	// Only Cloudflare's ranges of the pool's family can be forwarded: nftables cannot NAT
 	// between IPv6 and IPv4.
@@ -121,11 +126,11 @@ func ingressFiles(st *stack.Stack, network *mesh.Network, cloudflareRanges []net
 			MeshInterface: network.Name, // the tun device is named after the network
 		})
 		if err != nil {
-			return nil, fmt.Errorf("ingress: firewall %s: %w", node, err)
+			return nil, nil, fmt.Errorf("ingress: firewall %s: %w", node, err)
 		}
 		files[path.Join("firewall", node, "webinfra-ingress.nft")] = []byte(rules)
 	}
-	return files, nil
+	return files, objs, nil
 }
 
 // siteRoutes is one site's IngressRoute (all its hostnames, HTTPS only, modern TLS) in the

@@ -13,7 +13,8 @@
 // firewall's nftables rules, written under --state/ingress), the placement of the sites' data
 // folders and each worker's Syncthing configuration (against simulated instances that carry the
 // workers' own device IDs, kept under --state/syncthing), Kubernetes node labels (region,
-// roles) and annotations (public addresses), Cloudflare zone settings (a strict-TLS baseline)
+// roles) and annotations (public addresses) and, with KUBECONFIG, the ingress's Kubernetes
+// objects server-side applied to the cluster as inventory webinfra-STACK, Cloudflare zone settings (a strict-TLS baseline)
 // and DNS (each site hostname proxied to the firewall nodes' public addresses).
 package main
 
@@ -29,6 +30,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/cloudflare"
@@ -238,6 +241,7 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 		})
 	}
 	cfWhere := placement{concern: "cloudflare", service: cfService}
+	var ingressObjects []*unstructured.Unstructured // the ingress step's plan renders them
 	steps = []step{
 		meshStep,
 		&planner[*filePlan]{
@@ -253,21 +257,29 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 				if err != nil {
 					return nil, err
 				}
-				files, err := ingressFiles(st, meshStep.last.Network, ranges.All())
+				files, objs, err := ingressFiles(st, meshStep.last.Network, ranges.All())
 				if err != nil {
 					return nil, err
 				}
+				ingressObjects = objs
 				return planFiles(filepath.Join(state, "ingress"), "ingress_file", files)
 			},
 			apply: applyFiles,
 		},
+	}
+	if !kubeService.simulated {
+		// The simulated cluster's dynamic fake cannot create objects: there the manifests stay
+		// files only.
+		steps = append(steps, kubeObjectsStep(st, kube, kubeService, func() []*unstructured.Unstructured { return ingressObjects }))
+	}
+	steps = append(steps,
 		&planner[*cluster.NodePlan]{
 			name:  "nodes",
 			where: placement{concern: "cluster", service: kubeService, node: func(c webinfra.Change) string { return c.ID }},
 			plan:  func(ctx context.Context) (*cluster.NodePlan, error) { return kube.PlanNodes(ctx, nodes) },
 			apply: kube.ApplyNodes,
 		},
-	}
+	)
 	steps = append(steps, keep...)
 	steps = append(steps,
 		&planner[*cloudflare.SettingsPlan]{
