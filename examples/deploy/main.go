@@ -1,21 +1,26 @@
 // Command deploy plans and applies a whole webinfra deployment from one stack file.
 //
-//	go run ./examples/deploy                       # the demo stack, text plan
-//	go run ./examples/deploy --stack my.yaml --output json
+//	go run ./examples/deploy                       # the demo stack: plan, apply, plan again
+//	go run ./examples/deploy --stack my.yaml --output json --apply=false --detailed-exitcode
 //
-// It loads the stack strictly, validates it (every problem reported with its field path, exit
-// status 1), composes the plans of the concern packages into one, prints it, applies it (unless
-// --dry-run) and plans again to show that nothing is left to do. With no credentials every
-// concern runs against its built-in simulated service; CLOUDFLARE_API_TOKEN selects the real
-// Cloudflare and KUBECONFIG the real cluster. Concerns landed so far: the Tinc mesh (every
-// node's tinc directory with its keys, written under --state), the ingress (Traefik's
-// configuration, the MetalLB pool, the Traefik workload, each site's IngressRoute and each
-// firewall's nftables rules, written under --state/ingress), the placement of the sites' data
-// folders and each worker's Syncthing configuration (against simulated instances that carry the
-// workers' own device IDs, kept under --state/syncthing), Kubernetes node labels (region,
-// roles) and annotations (public addresses) and, with KUBECONFIG, the ingress's Kubernetes
-// objects server-side applied to the cluster as inventory webinfra-STACK, Cloudflare zone settings (a strict-TLS baseline)
-// and DNS (each site hostname proxied to the firewall nodes' public addresses).
+// It loads the stack strictly, validates it (every problem reported with its field path),
+// composes the plans of every concern package into one and prints it: the services planned
+// against (real, simulated or local files), then the changes grouped by concern and node with
+// counts. It applies the plan (unless --apply=false or --dry-run) and plans again to show that
+// nothing is left to do. Exit status: 1 on any error; with --detailed-exitcode, 0 when there
+// was nothing to do and 2 when the plan had changes, as terraform plan -detailed-exitcode.
+//
+// With no credentials every service runs simulated, built in. CLOUDFLARE_API_TOKEN selects the
+// real Cloudflare (zone settings, the sites' and the mail domain's DNS records); KUBECONFIG the
+// real cluster (node labels and annotations, and a server-side apply of the ingress's objects as
+// inventory webinfra-STACK); SYNCTHING_URL_NODE and SYNCTHING_API_KEY_NODE a worker's real
+// Syncthing; LANDSCAPE_API_URI, LANDSCAPE_API_KEY and LANDSCAPE_API_SECRET the real Landscape;
+// GOOGLE_APPLICATION_CREDENTIALS the real Google Cloud Storage for the backup remote.
+//
+// Files that must persist go under --state: every node's tinc directory with its keys, the
+// ingress configuration (Traefik, Kubernetes manifests, each firewall's nftables rules), the
+// workers' Syncthing identities, the DKIM key, and the policies (backup, scanning, OS updates)
+// as last applied.
 package main
 
 import (
