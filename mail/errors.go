@@ -66,6 +66,7 @@ type ParseError struct {
 	Msg string
 }
 
+// Error renders "mail: KIND record: \"TERM\": MESSAGE", the term left out when empty.
 func (e *ParseError) Error() string {
 	if e.Term == "" {
 		return fmt.Sprintf("mail: %s record: %s", e.Record, e.Msg)

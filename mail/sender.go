@@ -40,6 +40,7 @@ type BatchError struct {
 	Err error
 }
 
+// Error names the failed message by index and how many were sent before it.
 func (e *BatchError) Error() string {
 	return fmt.Sprintf("mail: batch message %d (%d sent before it): %v", e.Index, e.Sent, e.Err)
 }
