@@ -33,14 +33,9 @@ func NewDNSServer(records ...string) (*DNSServer, error) {
 	if err := s.Set(records...); err != nil {
 		return nil, err
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, l, err := listenUDPAndTCP()
 	if err != nil {
-		return nil, fmt.Errorf("mailtest: dns listen: %w", err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return nil, fmt.Errorf("mailtest: dns listen tcp: %w", err)
+		return nil, err
 	}
 	s.Addr = pc.LocalAddr().String()
 	h := dns.HandlerFunc(s.serve)
@@ -147,4 +142,24 @@ func (s *DNSServer) serve(w dns.ResponseWriter, req *dns.Msg) {
 		resp.Truncate(size)
 	}
 	_ = w.WriteMsg(resp)
+}
+
+// listenUDPAndTCP opens a UDP and a TCP listener on the same free loopback port, as DNS clients
+// expect (TCP after a truncated UDP answer). The UDP port the kernel picks may be taken for
+// TCP by another program, so it tries again with another port.
+func listenUDPAndTCP() (net.PacketConn, net.Listener, error) {
+	var lastErr error
+	for range 20 {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, fmt.Errorf("mailtest: dns listen: %w", err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		lastErr = err
+	}
+	return nil, nil, fmt.Errorf("mailtest: dns listen tcp: %w", lastErr)
 }
