@@ -57,7 +57,7 @@ func TestDemoPlansAndAppliesWithoutCredentials(t *testing.T) {
 		"kubernetes/site-www.yaml", "kubernetes/site-shop.yaml", "firewall/fw-ams-1/webinfra-ingress.nft", "firewall/fw-nyc-1/webinfra-ingress.nft"} {
 		assert.Contains(t, out, "+ ingress_file "+f+"\n")
 	}
-	assert.Contains(t, out, "Plan: 132 to create, 11 to update, 0 to delete.")
+	assert.Contains(t, out, "Plan: 137 to create, 11 to update, 0 to delete.")
 	assert.Contains(t, errOut, "plan after apply: No changes.")
 
 	// The mesh files are in the state directory now: a second run plans none of them.
@@ -80,8 +80,8 @@ func TestJSONOutput(t *testing.T) {
 		Summary map[string]int    `json:"summary"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &plan))
-	assert.Len(t, plan.Changes, 143)
-	assert.Equal(t, 129+3, plan.Summary["create"])
+	assert.Len(t, plan.Changes, 148)
+	assert.Equal(t, 137, plan.Summary["create"])
 	assert.Equal(t, 11, plan.Summary["update"]) // 7 nodes + 4 settings (automatic_https_rewrites is on already)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ func TestPlanGroupedByConcernAndNode(t *testing.T) {
 	assert.Contains(t, out, `computers       = ["fw-ams-1","fw-nyc-1","node-ams-1","node-ams-2","node-nyc-1","node-sgp-1","node-sgp-2"]`)
 	assert.Contains(t, out, `window          = "02:00 for 3h0m0s (UTC)"`)
 	// Every change is printed once, under its group.
-	assert.Equal(t, 143, strings.Count(out, "\n+ ")+strings.Count(out, "\n~ ")+strings.Count(out, "\n- "))
+	assert.Equal(t, 148, strings.Count(out, "\n+ ")+strings.Count(out, "\n~ ")+strings.Count(out, "\n- "))
 }
 
 func TestJSONPlacesEveryChange(t *testing.T) {
@@ -85,6 +86,9 @@ func TestDetailedExitCode(t *testing.T) {
 	code, _, errOut := runDeploy(t, "--state", state, "--apply=false", "--detailed-exitcode")
 	require.Equal(t, exitChanges, code, errOut)
 	assert.NotContains(t, errOut, "applied")
+	entries, err := os.ReadDir(state)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "planning only writes nothing, not even new keys or identities")
 
 	code, _, errOut = runDeploy(t, "--state", state, "--detailed-exitcode")
 	require.Equal(t, exitChanges, code, errOut)

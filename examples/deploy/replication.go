@@ -45,27 +45,48 @@ func placeData(st *stack.Stack) (replication.Placement, error) {
 }
 
 // syncthingIdentities loads each worker's Syncthing identity (certificate and key, hence its
-// device ID) from STATE/syncthing/NODE, creating it on the first run, so the device IDs are
-// known before any Syncthing starts and stay the same across runs.
-func syncthingIdentities(st *stack.Stack, state string) (map[string]*replication.Identity, error) {
-	ids := map[string]*replication.Identity{}
+// device ID) from STATE/syncthing/NODE, or makes one where there is none yet, so the device IDs
+// are known before any Syncthing starts and stay the same across runs. It writes nothing: the
+// new identities (in fresh) are written by the node's step when it applies.
+func syncthingIdentities(st *stack.Stack, state string) (ids map[string]*replication.Identity, fresh map[string]bool, err error) {
+	ids, fresh = map[string]*replication.Identity{}, map[string]bool{}
 	for _, n := range st.Nodes {
 		if !n.Has(stack.RoleWorker) {
 			continue
 		}
-		home := filepath.Join(state, "syncthing", n.Name)
-		id, err := replication.LoadIdentity(home)
+		id, err := replication.LoadIdentity(syncthingHome(state, n.Name))
 		if errors.Is(err, webinfra.ErrNotFound) {
-			if id, err = replication.NewIdentity(); err == nil {
-				err = id.WriteHome(home)
-			}
+			id, err = replication.NewIdentity()
+			fresh[n.Name] = true
 		}
 		if err != nil {
-			return nil, fmt.Errorf("syncthing identity of %s: %w", n.Name, err)
+			return nil, nil, fmt.Errorf("syncthing identity of %s: %w", n.Name, err)
 		}
 		ids[n.Name] = id
 	}
-	return ids, nil
+	return ids, fresh, nil
+}
+
+func syncthingHome(state, node string) string { return filepath.Join(state, "syncthing", node) }
+
+// syncthingPlan is a worker's Syncthing plan, and the identity to keep first when it is new.
+type syncthingPlan struct {
+	*replication.NodePlan
+	node string
+	// fresh is the worker's new identity, to write under --state before its configuration is
+	// applied; nil when it is kept already.
+	fresh *replication.Identity
+}
+
+// Plan shows a new identity as a syncthing_identity change before the configuration's changes.
+func (p *syncthingPlan) Plan() webinfra.Plan {
+	var out webinfra.Plan
+	if p.fresh != nil {
+		out.Add(webinfra.Change{Kind: "syncthing_identity", ID: p.node, Action: webinfra.Create,
+			After: webinfra.Fields{"device_id": p.fresh.DeviceID(), "key": webinfra.NewSecret("key.pem")}})
+	}
+	out.Append(p.NodePlan.Plan())
+	return out
 }
 
 // syncthingStates is each worker's desired Syncthing configuration: the folders placed on it,
@@ -118,7 +139,7 @@ func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollo
 	if err != nil {
 		return nil, nil, fmt.Errorf("placement: %w", err)
 	}
-	ids, err := syncthingIdentities(st, state)
+	ids, fresh, err := syncthingIdentities(st, state)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -143,7 +164,7 @@ func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollo
 			closeAll()
 			return nil, nil, fmt.Errorf("syncthing %s: %w", node, err)
 		}
-		steps = append(steps, &planner[*replication.NodePlan]{
+		steps = append(steps, &planner[*syncthingPlan]{
 			name: "syncthing " + node,
 			where: placement{
 				concern: "replication",
@@ -151,14 +172,31 @@ func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollo
 				node:    func(webinfra.Change) string { return node },
 			},
 			// Runs after the mesh step's plan, whose network has every node's address.
-			plan: func(ctx context.Context) (*replication.NodePlan, error) {
+			plan: func(ctx context.Context) (*syncthingPlan, error) {
 				states, err := syncthingStates(st, meshStep.last.Network, ids, placed)
 				if err != nil {
 					return nil, err
 				}
-				return replication.PlanNode(ctx, c, states[node])
+				np, err := replication.PlanNode(ctx, c, states[node])
+				if err != nil {
+					return nil, err
+				}
+				p := &syncthingPlan{NodePlan: np, node: node}
+				if fresh[node] {
+					p.fresh = ids[node]
+				}
+				return p, nil
 			},
-			apply: func(ctx context.Context, p *replication.NodePlan) error { return replication.ApplyNode(ctx, c, p) },
+			apply: func(ctx context.Context, p *syncthingPlan) error {
+				if p.fresh != nil {
+					// WriteHome is idempotent and never replaces another identity.
+					if err := p.fresh.WriteHome(syncthingHome(state, node)); err != nil {
+						return err
+					}
+					fresh[node] = false
+				}
+				return replication.ApplyNode(ctx, c, p.NodePlan)
+			},
 		})
 	}
 	return steps, closeAll, nil

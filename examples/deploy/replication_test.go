@@ -20,10 +20,16 @@ func TestSyncthingStatesOfTheDemo(t *testing.T) {
 	placement, err := placeData(st)
 	require.NoError(t, err)
 	state := t.TempDir()
-	ids, err := syncthingIdentities(st, state)
+	ids, fresh, err := syncthingIdentities(st, state)
 	require.NoError(t, err)
-	again, err := syncthingIdentities(st, state)
+	assert.Len(t, fresh, 5, "every worker's identity is new")
+	assert.NoDirExists(t, filepath.Join(state, "syncthing"), "planning writes nothing")
+	for node, id := range ids {
+		require.NoError(t, id.WriteHome(syncthingHome(state, node)))
+	}
+	again, fresh, err := syncthingIdentities(st, state)
 	require.NoError(t, err)
+	assert.Empty(t, fresh)
 	for node, id := range ids {
 		assert.Equal(t, id.DeviceID(), again[node].DeviceID(), "identity of %s kept", node)
 	}
@@ -67,7 +73,7 @@ func TestSyncthingStatesOfTheDemo(t *testing.T) {
 func TestSyncthingCredentialsSelectTheRealInstance(t *testing.T) {
 	simulated(t)
 	state := t.TempDir()
-	code, _, errOut := runDeploy(t, "--state", state, "--dry-run") // makes the identities
+	code, _, errOut := runDeploy(t, "--state", state) // makes and keeps the identities
 	require.Equal(t, 0, code, errOut)
 	id, err := replication.LoadIdentity(filepath.Join(state, "syncthing", "node-ams-1"))
 	require.NoError(t, err)
