@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sync"
@@ -27,33 +25,6 @@ import (
 	"github.com/webinfra/webinfra/ingress"
 	"github.com/webinfra/webinfra/internal/testbin"
 )
-
-// Upstream modules whose own CRDs the real tests install, read from the Go module cache.
-const (
-	k8sMetalLBModule = "go.universe.tf/metallb@v0.15.2"
-	k8sTraefikModule = "github.com/traefik/traefik/v3@v3.6.12"
-	k8sTraefikCRDs   = "docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml"
-)
-
-// k8sModuleDir downloads (or finds in the module cache) a module and returns its folder. It
-// runs outside the webinfra module so that go.mod and go.sum stay untouched.
-func k8sModuleDir(t *testing.T, module string) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		testbin.Missing(t, "ingress: the go command is needed to fetch "+module+": "+err.Error())
-	}
-	cmd := exec.CommandContext(t.Context(), goBin, "mod", "download", "-json", module)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
-	out, err := cmd.Output()
-	var info struct{ Dir, Error string }
-	_ = json.Unmarshal(out, &info)
-	if err != nil || info.Dir == "" {
-		testbin.Missing(t, fmt.Sprintf("ingress: go mod download %s: %v %s", module, err, info.Error))
-	}
-	return info.Dir
-}
 
 // k8sShared is the one control plane of the package's real Kubernetes tests: started by the
 // first test that needs it ([k8sConnect]) and stopped by TestMain once every test has run.
@@ -84,8 +55,8 @@ func TestMain(m *testing.M) {
 func k8sConnect(t *testing.T) *k8sCluster {
 	t.Helper()
 	assets := testbin.KubebuilderAssets(t)
-	metallb := filepath.Join(k8sModuleDir(t, k8sMetalLBModule), "config", "crd", "bases")
-	traefik := filepath.Join(k8sModuleDir(t, k8sTraefikModule), k8sTraefikCRDs)
+	crds := testbin.UpstreamCRDs(t)
+	metallb, traefik := crds[0], crds[1]
 	k8sShared.once.Do(func() {
 		k8sShared.cluster, k8sShared.err = k8sStart(assets, metallb, traefik)
 	})

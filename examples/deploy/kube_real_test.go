@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -22,35 +19,6 @@ import (
 	"github.com/webinfra/webinfra/internal/testbin"
 )
 
-// The upstream modules whose own CRDs a real cluster of this deployment has (MetalLB's and
-// Traefik's installs bring them), read from the Go module cache as the ingress package's real
-// tests do.
-const (
-	metalLBModule = "go.universe.tf/metallb@v0.15.2"
-	traefikModule = "github.com/traefik/traefik/v3@v3.6.12"
-	traefikCRDs   = "docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml"
-)
-
-// moduleDir downloads (or finds in the module cache) a module and returns its folder, outside
-// the webinfra module so that go.mod and go.sum stay untouched.
-func moduleDir(t *testing.T, module string) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		testbin.Missing(t, "deploy: the go command is needed to fetch "+module+": "+err.Error())
-	}
-	cmd := exec.CommandContext(t.Context(), goBin, "mod", "download", "-json", module)
-	cmd.Dir = t.TempDir()
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
-	out, err := cmd.Output()
-	var info struct{ Dir, Error string }
-	_ = json.Unmarshal(out, &info)
-	if err != nil || info.Dir == "" {
-		testbin.Missing(t, fmt.Sprintf("deploy: go mod download %s: %v %s", module, err, info.Error))
-	}
-	return info.Dir
-}
-
 // With KUBECONFIG naming a real cluster (kube-apiserver and etcd, with MetalLB's and Traefik's
 // CRDs, the stack's nodes joined, and MetalLB's and the sites' namespaces present), the deploy
 // server-side applies the ingress's objects there, and a second run finds nothing to do.
@@ -58,10 +26,8 @@ func TestRealClusterGetsTheIngressObjects(t *testing.T) {
 	assets := testbin.KubebuilderAssets(t)
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
-		CRDInstallOptions: envtest.CRDInstallOptions{ErrorIfPathMissing: true, Paths: []string{
-			filepath.Join(moduleDir(t, metalLBModule), "config", "crd", "bases"),
-			filepath.Join(moduleDir(t, traefikModule), traefikCRDs),
-		}},
+		// The CRDs MetalLB's and Traefik's installs bring.
+		CRDInstallOptions: envtest.CRDInstallOptions{ErrorIfPathMissing: true, Paths: testbin.UpstreamCRDs(t)},
 	}
 	cfg, err := env.Start()
 	t.Cleanup(func() { assert.NoError(t, env.Stop(), "stop control plane") })
