@@ -93,8 +93,15 @@ func (c *Client) Verify(ctx context.Context, ref Ref, opts *VerifyOptions) (*Ver
 	rep := &VerifyReport{Snapshot: SnapshotInfo{Host: m.Host, Set: m.Set, ID: m.Time.UTC().Format(idLayout), Time: m.Time}, Objects: len(names)}
 	prog := c.startProgress("verify")
 	prog.setTotal(int64(len(names)), total)
+	// corrupt is written by the main loop and by the full-verify goroutines: every write goes
+	// through markCorrupt, which holds mu.
 	var mu sync.Mutex
 	corrupt := map[string]string{}
+	markCorrupt := func(remote, reason string) {
+		mu.Lock()
+		corrupt[remote] = reason
+		mu.Unlock()
+	}
 	md5ok := cheapMD5(f)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(c.cfg.Transfers)
@@ -107,7 +114,7 @@ func (c *Client) Verify(ctx context.Context, ref Ref, opts *VerifyOptions) (*Ver
 			continue
 		}
 		if o.Size() != w.e.Size {
-			corrupt[remote] = fmt.Sprintf("size %d, want %d", o.Size(), w.e.Size)
+			markCorrupt(remote, fmt.Sprintf("size %d, want %d", o.Size(), w.e.Size))
 			prog.add(1, w.e.Size)
 			continue
 		}
@@ -118,7 +125,7 @@ func (c *Client) Verify(ctx context.Context, ref Ref, opts *VerifyOptions) (*Ver
 					return nil, fmt.Errorf("backup: md5 of %q: %w", remote, err)
 				}
 				if got != "" && got != w.e.MD5 {
-					corrupt[remote] = fmt.Sprintf("md5 %s, want %s", got, w.e.MD5)
+					markCorrupt(remote, fmt.Sprintf("md5 %s, want %s", got, w.e.MD5))
 				}
 			}
 			prog.add(1, w.e.Size)
@@ -131,14 +138,17 @@ func (c *Client) Verify(ctx context.Context, ref Ref, opts *VerifyOptions) (*Ver
 				return fmt.Errorf("backup: open %q: %w", remote, err)
 			}
 			defer rc.Close()
+			// Read at most one byte past the size the manifest claims: a remote that
+			// serves more than it listed is corrupt, and must not make verify read forever.
 			h := sha256.New()
-			if _, err := io.Copy(h, rc); err != nil {
+			n, err := io.Copy(h, io.LimitReader(rc, w.e.Size+1))
+			if err != nil {
 				return fmt.Errorf("backup: read %q: %w", remote, err)
 			}
-			if got := hex.EncodeToString(h.Sum(nil)); got != w.e.SHA256 {
-				mu.Lock()
-				corrupt[remote] = fmt.Sprintf("sha256 %s, want %s", got, w.e.SHA256)
-				mu.Unlock()
+			if n != w.e.Size {
+				markCorrupt(remote, fmt.Sprintf("read %d bytes, want %d", n, w.e.Size))
+			} else if got := hex.EncodeToString(h.Sum(nil)); got != w.e.SHA256 {
+				markCorrupt(remote, fmt.Sprintf("sha256 %s, want %s", got, w.e.SHA256))
 			}
 			return nil
 		})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -71,6 +72,7 @@ func RunConformance(t *testing.T, h Harness) {
 	t.Run("Snapshot/HookOutputIncluded", func(t *testing.T) { testHook(t, h) })
 	t.Run("Snapshot/CancelledKeepsLatestAndResumes", func(t *testing.T) { testCancelled(t, h) })
 	t.Run("Verify/ReportsExactlyTheDamage", func(t *testing.T) { testVerify(t, h) })
+	t.Run("Verify/ManyDamagedObjectsAtOnce", func(t *testing.T) { testVerifyMany(t, h) })
 	t.Run("Lock/ExcludesSecondRun", func(t *testing.T) { testLockExcludes(t, h) })
 	t.Run("Lock/StaleLockExpires", func(t *testing.T) { testLockStale(t, h) })
 	t.Run("Lock/RaceHasOneWinner", func(t *testing.T) { testLockRace(t, h) })
@@ -271,6 +273,48 @@ func testVerify(t *testing.T, h Harness) {
 }
 
 func sorted(s ...string) []string { slices.Sort(s); return s }
+
+// testVerifyMany damages many objects, alternately at the same size (found by the concurrent
+// full reads) and at another size (found from the listing), so both kinds of finding are
+// recorded at once; under -race this is what caught an unguarded write.
+func testVerifyMany(t *testing.T, h Harness) {
+	remote := h.Remote(t)
+	c := newClient(t, remote, func(cfg *backup.Config) { cfg.Transfers = 8 })
+	src := filepath.Join(t.TempDir(), "src")
+	require.NoError(t, os.MkdirAll(src, 0o755))
+	const n = 64
+	for i := range n {
+		require.NoError(t, os.WriteFile(filepath.Join(src, fmt.Sprintf("f%02d", i)), []byte(fmt.Sprintf("content %02d\n", i)), 0o644))
+	}
+	res, err := c.Snapshot(context.Background(), backup.Set{Name: "site", Paths: []string{src}}, nil)
+	require.NoError(t, err)
+	f := rcloneFs(t, remote)
+	ctx := context.Background()
+	var want []string
+	for _, e := range res.Manifest.Entries {
+		if e.Type != backup.TypeFile {
+			continue
+		}
+		obj := dataObject(e.SHA256)
+		data := []byte(strings.ToUpper(fmt.Sprintf("content %s\n", filepath.Base(e.Path)[1:])))
+		if len(want)%2 == 1 {
+			data = append(data, '!')
+		}
+		o, err := f.NewObject(ctx, obj)
+		require.NoError(t, err)
+		require.NoError(t, o.Update(ctx, bytes.NewReader(data), object.NewStaticObjectInfo(obj, time.Now(), int64(len(data)), true, nil, f)))
+		want = append(want, obj)
+	}
+	slices.Sort(want)
+	rep, err := c.Verify(ctx, backup.Ref{Set: "site"}, &backup.VerifyOptions{Full: true})
+	require.NoError(t, err)
+	var got []string
+	for _, p := range rep.Corrupt {
+		got = append(got, p.Object)
+	}
+	assert.Equal(t, want, got)
+	assert.Empty(t, rep.Missing)
+}
 
 func testLockExcludes(t *testing.T, h Harness) {
 	remote := h.Remote(t)
