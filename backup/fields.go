@@ -2,7 +2,6 @@ package backup
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/webinfra/webinfra"
@@ -48,12 +47,3 @@ func (r Retention) String() string {
 	return strings.Join(parts, " ")
 }
 
-// secretOption matches connection-string options that carry credentials (rclone's S3, GCS and
-// Drive options: secret_access_key, service_account_credentials, token, client_secret, ...).
-var secretOption = regexp.MustCompile(`([,:]\s*(?:[a-z0-9_]*(?:secret|token|password|pass|credentials|key_file|session)[a-z0-9_]*)\s*=\s*)("(?:[^"]|"")*"|'(?:[^']|'')*'|[^,:]*)`)
-
-// RedactRemote returns remote with the values of credential options of a connection string
-// replaced by webinfra.Redacted, so that a remote can be shown in a plan or a log.
-func RedactRemote(remote string) string {
-	return secretOption.ReplaceAllString(remote, "${1}"+webinfra.Redacted)
-}

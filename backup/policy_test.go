@@ -159,7 +159,7 @@ func TestPolicyFieldsRedactCredentials(t *testing.T) {
 	p := validPolicy()
 	p.Remote = `:s3,provider=AWS,access_key_id=AKIA,secret_access_key="s,e:c",session_token=tok:bucket/p`
 	f := p.Fields(p.Sets[0])
-	assert.Equal(t, `:s3,provider=AWS,access_key_id=AKIA,secret_access_key=`+webinfra.Redacted+`,session_token=`+webinfra.Redacted+`:bucket/p`, f["remote"])
+	assert.Equal(t, `:s3,access_key_id=`+webinfra.Redacted+`,provider=AWS,secret_access_key=`+webinfra.Redacted+`,session_token=`+webinfra.Redacted+`:bucket/p`, f["remote"])
 	assert.Equal(t, "daily=7 weekly=4 monthly=12", f["retention"])
 	assert.Equal(t, []string{"db.sql: pg_dump site"}, f["hooks"])
 	assert.Equal(t, []string{"/srv/www", "/srv/uploads"}, f["paths"])
