@@ -46,4 +46,3 @@ func (r Retention) String() string {
 	}
 	return strings.Join(parts, " ")
 }
-
