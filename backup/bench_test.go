@@ -106,7 +106,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			for b.Loop() {
 				walk += timed(func() { walkTree(b, src) })
 				remote, release := r.fresh(b)
-				c, err := backup.New(backup.Config{Remote: remote, Host: "bench"})
+				c, err := backup.New(backup.Config{Remote: remote, Encryption: backup.EncryptionNone, Host: "bench"})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -22,6 +22,13 @@ type Config struct {
 	Remote string
 	// RcloneConfig is the path of an rclone.conf for a named Remote; "" means none.
 	RcloneConfig string
+	// Encryption is [EncryptionCrypt] (what "" means) or [EncryptionNone]. With crypt, Key is
+	// required and every object (contents, names, manifests, locks) goes through rclone's crypt
+	// backend over Remote; none must be named explicitly and takes no Key.
+	Encryption string
+	// Key is the passphrase the snapshots are encrypted with. Losing it loses the backups; a
+	// different key finds no snapshots. It never appears in errors or logs.
+	Key webinfra.Secret
 	// Host is the host name snapshots are filed under; "" means os.Hostname, lower-cased.
 	Host string
 	// Transfers is how many files are hashed, uploaded or downloaded at once; 0 means 4.
@@ -61,6 +68,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RcloneConfig != "" && !path.IsAbs(cfg.RcloneConfig) {
 		errs.Invalid(webinfra.NewPath("rcloneConfig"), cfg.RcloneConfig, "not an absolute path")
 	}
+	validateEncryption(webinfra.Path{}, cfg.Encryption, cfg.Key, &errs)
 	if cfg.Host == "" {
 		h, err := os.Hostname()
 		if err != nil {
@@ -132,6 +140,11 @@ func (c *Client) fs(ctx context.Context) (fs.Fs, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.encrypted() {
+		if conn, err = CryptConnectionString(conn, c.cfg.Key); err != nil {
+			return nil, err
+		}
+	}
 	f, err := fs.NewFs(rcloneCtx(ctx), conn)
 	if err == fs.ErrorIsFile {
 		return nil, fmt.Errorf("backup: remote %q is a file: %w", RedactRemote(c.cfg.Remote), webinfra.ErrInvalidArgument)
@@ -149,6 +162,12 @@ func rcloneCtx(ctx context.Context) context.Context {
 	ci.LogLevel = fs.LogLevelError
 	return ctx
 }
+
+// encrypted reports whether the client's objects go through rclone's crypt backend.
+func (c *Client) encrypted() bool { return c.cfg.Encryption != EncryptionNone }
+
+// Encrypted reports whether the client encrypts what it stores ([Config.Encryption]).
+func (c *Client) Encrypted() bool { return c.encrypted() }
 
 func (c *Client) now() time.Time { return c.cfg.Clock().UTC() }
 

@@ -21,7 +21,7 @@ func TestProgressReportsTotals(t *testing.T) {
 	require.NoError(t, backuptest.WriteDataset(src, 50, 1<<20, 7))
 	var mu sync.Mutex
 	var reports []backup.Progress
-	c, err := backup.New(backup.Config{Remote: backuptest.LocalRemote(t), Host: "h", ProgressInterval: time.Millisecond,
+	c, err := backup.New(backup.Config{Remote: backuptest.LocalRemote(t), Encryption: backup.EncryptionNone, Host: "h", ProgressInterval: time.Millisecond,
 		Progress: func(p backup.Progress) { mu.Lock(); reports = append(reports, p); mu.Unlock() }})
 	require.NoError(t, err)
 	res, err := c.Snapshot(context.Background(), backup.Set{Name: "s", Paths: []string{src}}, nil)
@@ -54,7 +54,7 @@ func TestProgressReportsTotals(t *testing.T) {
 
 func TestLockIsRefreshedWhileHeld(t *testing.T) {
 	remote := backuptest.LocalRemote(t)
-	c, err := backup.New(backup.Config{Remote: remote, Host: "h", LockTTL: 300 * time.Millisecond})
+	c, err := backup.New(backup.Config{Remote: remote, Encryption: backup.EncryptionNone, Host: "h", LockTTL: 300 * time.Millisecond})
 	require.NoError(t, err)
 	l, err := c.AcquireLock(context.Background(), "s", "test")
 	require.NoError(t, err)
@@ -72,7 +72,7 @@ func TestLockIsRefreshedWhileHeld(t *testing.T) {
 		}
 		return nil
 	})
-	other, err := backup.New(backup.Config{Remote: remote, Host: "h"})
+	other, err := backup.New(backup.Config{Remote: remote, Encryption: backup.EncryptionNone, Host: "h"})
 	require.NoError(t, err)
 	_, err = other.AcquireLock(context.Background(), "s", "other")
 	var locked *backup.LockedError
@@ -86,7 +86,7 @@ func TestClientWithRcloneConfig(t *testing.T) {
 	conf := filepath.Join(dir, "rclone.conf")
 	require.NoError(t, os.WriteFile(conf, []byte("[vault]\ntype = local\n"), 0o600))
 	store := filepath.Join(dir, "store")
-	c, err := backup.New(backup.Config{Remote: "vault:" + store, RcloneConfig: conf, Host: "h"})
+	c, err := backup.New(backup.Config{Remote: "vault:" + store, RcloneConfig: conf, Encryption: backup.EncryptionNone, Host: "h"})
 	require.NoError(t, err)
 	require.NoError(t, c.Check(context.Background()))
 	src := t.TempDir()
@@ -101,7 +101,7 @@ func TestSnapshotOfSpecialFilesAndRehash(t *testing.T) {
 	src := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(src, "f"), []byte("x"), 0o644))
 	require.NoError(t, syscallMkfifo(filepath.Join(src, "fifo")))
-	c, err := backup.New(backup.Config{Remote: backuptest.LocalRemote(t), Host: "h"})
+	c, err := backup.New(backup.Config{Remote: backuptest.LocalRemote(t), Encryption: backup.EncryptionNone, Host: "h"})
 	require.NoError(t, err)
 	set := backup.Set{Name: "s", Paths: []string{src}}
 	res, err := c.Snapshot(context.Background(), set, nil)

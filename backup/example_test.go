@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/backup"
 	"github.com/webinfra/webinfra/backup/backuptest"
 )
@@ -23,7 +24,7 @@ func Example() {
 	_ = os.WriteFile(filepath.Join(src, "index.html"), []byte("<h1>hi</h1>\n"), 0o644)
 	_ = os.WriteFile(filepath.Join(src, "copy.html"), []byte("<h1>hi</h1>\n"), 0o600)
 
-	c, err := backup.New(backup.Config{Remote: gcs.Remote("web"), Host: "web-1"})
+	c, err := backup.New(backup.Config{Remote: gcs.Remote("web"), Key: webinfra.NewSecret("correct horse battery staple"), Host: "web-1"})
 	if err != nil {
 		panic(err)
 	}
@@ -75,9 +76,10 @@ func ExampleApplyRetention() {
 // A policy as a stack file holds it, validated.
 func ExamplePolicy_Validate() {
 	p := backup.Policy{
-		Remote:   ":googlecloudstorage,bucket_policy_only=true:backups/web",
-		Schedule: "@every 90s",
-		Sets:     []backup.Set{{Name: "www", Paths: []string{"/srv/www/"}}},
+		Remote:     ":googlecloudstorage,bucket_policy_only=true:backups/web",
+		Encryption: backup.EncryptionNone,
+		Schedule:   "@every 90s",
+		Sets:       []backup.Set{{Name: "www", Paths: []string{"/srv/www/"}}},
 	}
 	fmt.Println(p.Validate())
 	// Output:

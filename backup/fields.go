@@ -8,7 +8,7 @@ import (
 )
 
 // Fields returns what a plan shows of one set of the policy: remote (with credentials
-// redacted, see [RedactRemote]), schedule, paths, excludes, hook names and retention, as plain
+// redacted, see [RedactRemote]), whether it is encrypted (never the key), schedule, paths, excludes, hook names and retention, as plain
 // strings and lists.
 func (p Policy) Fields(s Set) webinfra.Fields {
 	hooks := make([]string, len(s.Hooks))
@@ -20,6 +20,7 @@ func (p Policy) Fields(s Set) webinfra.Fields {
 		"schedule":  p.Schedule,
 		"paths":     append([]string(nil), s.Paths...),
 		"retention": p.Retention.String(),
+		"encrypted": p.Encryption != EncryptionNone,
 	}
 	if p.RcloneConfig != "" {
 		f["rcloneConfig"] = p.RcloneConfig

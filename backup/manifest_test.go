@@ -85,7 +85,7 @@ func TestManifestDecodeRefuses(t *testing.T) {
 // the latest: the previous good one stays.
 func TestTruncatedManifestIsNotLatest(t *testing.T) {
 	remote := backuptest.LocalRemote(t)
-	c, err := backup.New(backup.Config{Remote: remote, Host: "h"})
+	c, err := backup.New(backup.Config{Remote: remote, Encryption: backup.EncryptionNone, Host: "h"})
 	require.NoError(t, err)
 	src := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(src, "f"), []byte("x"), 0o644))

@@ -23,6 +23,13 @@ type Policy struct {
 	// RcloneConfig is the path of an rclone.conf defining the remote named in Remote; "" means
 	// Remote is a connection string or a local path.
 	RcloneConfig string `json:"rcloneConfig,omitempty"`
+	// Encryption is "crypt" (what "" means: contents and names encrypted with rclone's crypt
+	// backend, readable with stock rclone and Key) or "none", which must be said explicitly.
+	// See [EncryptionCrypt].
+	Encryption string `json:"encryption,omitempty"`
+	// Key is the encryption passphrase; required unless Encryption is "none". Plans show only
+	// whether a set is encrypted, never the key.
+	Key webinfra.Secret `json:"key,omitzero"`
 	// Schedule says when snapshots run: "@every 6h" (at least 1m), "@hourly", "@daily",
 	// "@weekly", "@monthly", "@yearly", or a five-field cron line ("30 2 * * *"), in UTC.
 	// Required; see [ParseSchedule].
@@ -78,6 +85,7 @@ func (p Policy) Validate() error {
 	if p.RcloneConfig != "" && !path.IsAbs(p.RcloneConfig) {
 		errs.Invalid(webinfra.NewPath("rcloneConfig"), p.RcloneConfig, "not an absolute path")
 	}
+	validateEncryption(webinfra.Path{}, p.Encryption, p.Key, &errs)
 	if p.Schedule == "" {
 		errs.Required(webinfra.NewPath("schedule"))
 	} else if _, err := ParseSchedule(p.Schedule); err != nil {

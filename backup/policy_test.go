@@ -3,6 +3,7 @@ package backup_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,6 +19,7 @@ import (
 func validPolicy() backup.Policy {
 	return backup.Policy{
 		Remote:   ":googlecloudstorage,bucket_policy_only=true:backups/web",
+		Key:      webinfra.NewSecret("policy test key"),
 		Schedule: "30 2 * * *",
 		Sets: []backup.Set{{
 			Name: "www", Paths: []string{"/srv/www", "/srv/uploads"}, Excludes: []string{"*.tmp", "/cache/**"},
@@ -53,7 +55,8 @@ func TestPolicyValidateReportsEveryProblem(t *testing.T) {
 	assert.ErrorIs(t, err, webinfra.ErrInvalidArgument)
 	var ve *webinfra.ValidationError
 	require.True(t, errors.As(err, &ve))
-	assert.Equal(t, `rcloneConfig: invalid value "rclone.conf": not an absolute path
+	assert.Equal(t, `key: required: backups are encrypted unless encryption is "none"
+rcloneConfig: invalid value "rclone.conf": not an absolute path
 remote: invalid value ":ftp:x": supported values: "local", "googlecloudstorage", "drive", "s3"
 retention.daily: invalid value "-1": negative
 schedule: invalid value "@every 10s": schedule "@every 10s": interval under one minute: invalid argument
@@ -73,7 +76,8 @@ sets[2].paths: want at least one path or hook`, err.Error())
 func TestPolicyJSONShape(t *testing.T) {
 	data, err := json.Marshal(validPolicy())
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"remote":":googlecloudstorage,bucket_policy_only=true:backups/web","schedule":"30 2 * * *",
+	// The key is written as the redaction marker: a policy printed or saved never holds it.
+	assert.JSONEq(t, `{"remote":":googlecloudstorage,bucket_policy_only=true:backups/web","key":"(sensitive)","schedule":"30 2 * * *",
 		"sets":[{"name":"www","paths":["/srv/www","/srv/uploads"],"excludes":["*.tmp","/cache/**"],
 		"hooks":[{"name":"db.sql","command":["pg_dump","site"],"timeout":60000000000}]}],
 		"retention":{"daily":7,"weekly":4,"monthly":12}}`, string(data))
@@ -148,7 +152,7 @@ func TestNewValidatesWithoutIO(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "host: invalid value \"UPPER\"")
 	assert.Contains(t, err.Error(), "transfers: invalid value \"-1\": negative")
-	c, err := backup.New(backup.Config{Remote: "/nonexistent/never/created"})
+	c, err := backup.New(backup.Config{Remote: "/nonexistent/never/created", Encryption: backup.EncryptionNone})
 	require.NoError(t, err)
 	assert.NotEmpty(t, c.Host())
 	_, err = os.Stat("/nonexistent/never/created")
@@ -172,8 +176,41 @@ func TestValidateNeverShowsCredentials(t *testing.T) {
 	err := p.Validate()
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "hunter2")
-	_, err = backup.New(backup.Config{Remote: `:s3,secret_access_key=hunter2:`, Host: "h"})
+	_, err = backup.New(backup.Config{Remote: `:s3,secret_access_key=hunter2:`, Encryption: backup.EncryptionNone, Host: "h"})
 	if err != nil {
 		assert.NotContains(t, err.Error(), "hunter2")
 	}
+}
+
+func TestPolicyEncryptionIsExplicit(t *testing.T) {
+	p := validPolicy()
+	p.Key = webinfra.Secret{}
+	err := p.Validate()
+	require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), `key: required: backups are encrypted unless encryption is "none"`)
+
+	p.Encryption = backup.EncryptionNone
+	require.NoError(t, p.Validate())
+	assert.Equal(t, false, p.Fields(p.Sets[0])["encrypted"])
+
+	p.Key = webinfra.NewSecret("hunter2")
+	err = p.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `key: invalid value "(sensitive)": set with encryption "none"`)
+	assert.NotContains(t, err.Error(), "hunter2")
+
+	p.Encryption = "aes"
+	assert.Contains(t, p.Validate().Error(), `encryption: invalid value "aes": supported values: "crypt", "none"`)
+
+	p.Encryption = backup.EncryptionCrypt
+	require.NoError(t, p.Validate())
+	f := p.Fields(p.Sets[0])
+	assert.Equal(t, true, f["encrypted"])
+	assert.NotContains(t, fmt.Sprint(f), "hunter2")
+
+	_, err = backup.New(backup.Config{Remote: "/srv/backups", Host: "h"})
+	assert.ErrorContains(t, err, `key: required`)
+	c, err := backup.New(backup.Config{Remote: "/srv/backups", Host: "h", Key: webinfra.NewSecret("k")})
+	require.NoError(t, err)
+	assert.True(t, c.Encrypted())
 }

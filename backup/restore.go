@@ -207,8 +207,13 @@ func restoreFile(ctx context.Context, root *os.Root, full func(string) string, e
 		return fmt.Errorf("backup: restore %q: download: %w", e.Path, err)
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(file, h), rc)
+	// Never write more than the manifest promises: one byte past its size is enough to know
+	// the object is not the one recorded.
+	n, err := io.Copy(io.MultiWriter(file, h), io.LimitReader(rc, e.Size+1))
 	_ = rc.Close()
+	if isDamage(err) {
+		return fmt.Errorf("backup: restore %q: %v: %w", e.Path, err, ErrCorrupt)
+	}
 	if err != nil {
 		return fmt.Errorf("backup: restore %q: download: %w", e.Path, err)
 	}

@@ -142,6 +142,10 @@ func (c *Client) Verify(ctx context.Context, ref Ref, opts *VerifyOptions) (*Ver
 			// serves more than it listed is corrupt, and must not make verify read forever.
 			h := sha256.New()
 			n, err := io.Copy(h, io.LimitReader(rc, w.e.Size+1))
+			if isDamage(err) {
+				markCorrupt(remote, err.Error())
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("backup: read %q: %w", remote, err)
 			}

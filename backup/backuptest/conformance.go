@@ -16,6 +16,7 @@ import (
 
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/object"
+	"github.com/rclone/rclone/fs/walk"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -36,20 +37,28 @@ type Caps struct {
 	// ListingHashes: the remote's listing carries MD5s (Google Cloud Storage, S3), so a quick
 	// verify also finds content changed at the same size.
 	ListingHashes bool
+	// Key, when set, makes every client of the suite encrypt with it (rclone crypt over the
+	// remote); empty runs the suite with encryption "none".
+	Key webinfra.Secret
 }
 
 // LocalHarness runs the suite against local directories.
-type LocalHarness struct{}
+type LocalHarness struct {
+	// Key, if set, encrypts every set of the suite with it.
+	Key webinfra.Secret
+}
 
 // Remote returns a fresh directory.
 func (LocalHarness) Remote(t *testing.T) string { return LocalRemote(t) }
 
 // Caps: local hashes are computed by reading, so quick verify compares sizes only.
-func (LocalHarness) Caps() Caps { return Caps{} }
+func (h LocalHarness) Caps() Caps { return Caps{Key: h.Key} }
 
 // GCSHarness runs the suite against one fake Google Cloud Storage, a fresh prefix per subtest.
 type GCSHarness struct {
 	GCS *GCS
+	// Key, if set, encrypts every set of the suite with it.
+	Key webinfra.Secret
 	n   atomic.Int64
 }
 
@@ -58,8 +67,8 @@ func (h *GCSHarness) Remote(t *testing.T) string {
 	return h.GCS.Remote("t" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "") + "-" + string(rune('a'+h.n.Add(1)%26)))
 }
 
-// Caps: GCS lists MD5s.
-func (h *GCSHarness) Caps() Caps { return Caps{ListingHashes: true} }
+// Caps: GCS lists MD5s, of the stored bytes: with encryption they say nothing of the content.
+func (h *GCSHarness) Caps() Caps { return Caps{ListingHashes: h.Key.IsZero(), Key: h.Key} }
 
 const confHost = "conf-host"
 
@@ -81,11 +90,15 @@ func RunConformance(t *testing.T, h Harness) {
 	t.Run("Restore/SubsetAndDryRun", func(t *testing.T) { testRestoreSubset(t, h) })
 	t.Run("Restore/CorruptObjectFails", func(t *testing.T) { testRestoreCorrupt(t, h) })
 	t.Run("Manifest/AbsentIsNotFound", func(t *testing.T) { testAbsent(t, h) })
+	t.Run("Encryption/RemoteHoldsNoPlaintext", func(t *testing.T) { testEncryption(t, h) })
 }
 
-func newClient(t *testing.T, remote string, mod func(*backup.Config)) *backup.Client {
+func newClient(t *testing.T, h Harness, remote string, mod func(*backup.Config)) *backup.Client {
 	t.Helper()
-	cfg := backup.Config{Remote: remote, Host: confHost, ProgressInterval: time.Millisecond}
+	cfg := backup.Config{Remote: remote, Host: confHost, ProgressInterval: time.Millisecond, Key: h.Caps().Key}
+	if cfg.Key.IsZero() {
+		cfg.Encryption = backup.EncryptionNone
+	}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -103,10 +116,15 @@ func sampleSet(t *testing.T) (backup.Set, string) {
 
 func rel(abs string) string { return strings.TrimPrefix(abs, "/") }
 
-// rcloneFs opens the remote with rclone directly, to damage objects behind the client's back.
-func rcloneFs(t *testing.T, remote string) fs.Fs {
+// rcloneFs opens the remote with rclone directly (through crypt with the harness's key, as
+// stock rclone would), to damage objects behind the client's back.
+func rcloneFs(t *testing.T, h Harness, remote string) fs.Fs {
 	conn, err := backup.ConnectionString(remote, "")
 	require.NoError(t, err)
+	if key := h.Caps().Key; !key.IsZero() {
+		conn, err = backup.CryptConnectionString(conn, key)
+		require.NoError(t, err)
+	}
 	f, err := fs.NewFs(context.Background(), conn)
 	require.NoError(t, err)
 	return f
@@ -117,7 +135,7 @@ func dataObject(sum string) string { return "data/" + confHost + "/site/" + sum[
 func testRoundTrip(t *testing.T, h Harness) {
 	RequireRoot(t)
 	remote := h.Remote(t)
-	c := newClient(t, remote, nil)
+	c := newClient(t, h, remote, nil)
 	set, src := sampleSet(t)
 	res, err := c.Snapshot(context.Background(), set, nil)
 	require.NoError(t, err)
@@ -132,7 +150,7 @@ func testRoundTrip(t *testing.T, h Harness) {
 }
 
 func testIncremental(t *testing.T, h Harness) {
-	c := newClient(t, h.Remote(t), nil)
+	c := newClient(t, h, h.Remote(t), nil)
 	set, _ := sampleSet(t)
 	first, err := c.Snapshot(context.Background(), set, nil)
 	require.NoError(t, err)
@@ -150,7 +168,7 @@ func testIncremental(t *testing.T, h Harness) {
 }
 
 func testChanged(t *testing.T, h Harness) {
-	c := newClient(t, h.Remote(t), nil)
+	c := newClient(t, h, h.Remote(t), nil)
 	set, src := sampleSet(t)
 	_, err := c.Snapshot(context.Background(), set, nil)
 	require.NoError(t, err)
@@ -163,7 +181,7 @@ func testChanged(t *testing.T, h Harness) {
 }
 
 func testHook(t *testing.T, h Harness) {
-	c := newClient(t, h.Remote(t), nil)
+	c := newClient(t, h, h.Remote(t), nil)
 	set, _ := sampleSet(t)
 	set.Hooks = []backup.Hook{{Name: "db.sql", Command: []string{"sh", "-c", "echo 'CREATE TABLE t;'"}}}
 	_, err := c.Snapshot(context.Background(), set, nil)
@@ -183,7 +201,7 @@ func testHook(t *testing.T, h Harness) {
 
 func testCancelled(t *testing.T, h Harness) {
 	remote := h.Remote(t)
-	c := newClient(t, remote, nil)
+	c := newClient(t, h, remote, nil)
 	set, src := sampleSet(t)
 	good, err := c.Snapshot(context.Background(), set, nil)
 	require.NoError(t, err)
@@ -193,7 +211,7 @@ func testCancelled(t *testing.T, h Harness) {
 	defer cancel()
 	// Cancelled once half the files are done, or at the latest in the final report, which
 	// comes before the manifest is written: the cancellation point is deterministic.
-	cc := newClient(t, remote, func(cfg *backup.Config) {
+	cc := newClient(t, h, remote, func(cfg *backup.Config) {
 		cfg.Transfers = 1
 		cfg.Progress = func(p backup.Progress) {
 			if p.FilesTotal > 0 && (p.FilesDone*2 >= p.FilesTotal || p.Done) {
@@ -220,7 +238,7 @@ func testCancelled(t *testing.T, h Harness) {
 
 func testVerify(t *testing.T, h Harness) {
 	remote := h.Remote(t)
-	c := newClient(t, remote, nil)
+	c := newClient(t, h, remote, nil)
 	set, _ := sampleSet(t)
 	res, err := c.Snapshot(context.Background(), set, nil)
 	require.NoError(t, err)
@@ -236,7 +254,7 @@ func testVerify(t *testing.T, h Harness) {
 	deleted := dataObject(byName["key"].SHA256)
 	sameSize := dataObject(byName["run.sh"].SHA256)
 	resized := dataObject(byName["file.txt"].SHA256)
-	f := rcloneFs(t, remote)
+	f := rcloneFs(t, h, remote)
 	ctx := context.Background()
 	o, err := f.NewObject(ctx, deleted)
 	require.NoError(t, err)
@@ -279,7 +297,7 @@ func sorted(s ...string) []string { slices.Sort(s); return s }
 // recorded at once; under -race this is what caught an unguarded write.
 func testVerifyMany(t *testing.T, h Harness) {
 	remote := h.Remote(t)
-	c := newClient(t, remote, func(cfg *backup.Config) { cfg.Transfers = 8 })
+	c := newClient(t, h, remote, func(cfg *backup.Config) { cfg.Transfers = 8 })
 	src := filepath.Join(t.TempDir(), "src")
 	require.NoError(t, os.MkdirAll(src, 0o755))
 	const n = 64
@@ -288,7 +306,7 @@ func testVerifyMany(t *testing.T, h Harness) {
 	}
 	res, err := c.Snapshot(context.Background(), backup.Set{Name: "site", Paths: []string{src}}, nil)
 	require.NoError(t, err)
-	f := rcloneFs(t, remote)
+	f := rcloneFs(t, h, remote)
 	ctx := context.Background()
 	var want []string
 	for _, e := range res.Manifest.Entries {
@@ -318,11 +336,11 @@ func testVerifyMany(t *testing.T, h Harness) {
 
 func testLockExcludes(t *testing.T, h Harness) {
 	remote := h.Remote(t)
-	c := newClient(t, remote, nil)
+	c := newClient(t, h, remote, nil)
 	set, _ := sampleSet(t)
 	l, err := c.AcquireLock(context.Background(), "site", "test")
 	require.NoError(t, err)
-	_, err = newClient(t, remote, nil).Snapshot(context.Background(), set, nil)
+	_, err = newClient(t, h, remote, nil).Snapshot(context.Background(), set, nil)
 	var locked *backup.LockedError
 	require.ErrorAs(t, err, &locked)
 	assert.ErrorIs(t, err, webinfra.ErrFailedPrecondition)
@@ -335,11 +353,11 @@ func testLockExcludes(t *testing.T, h Harness) {
 
 func testLockStale(t *testing.T, h Harness) {
 	remote := h.Remote(t)
-	old := newClient(t, remote, func(cfg *backup.Config) { cfg.LockTTL = time.Hour })
+	old := newClient(t, h, remote, func(cfg *backup.Config) { cfg.LockTTL = time.Hour })
 	l, err := old.AcquireLock(context.Background(), "site", "crashed")
 	require.NoError(t, err)
 	defer l.Release(context.Background())
-	later := newClient(t, remote, func(cfg *backup.Config) {
+	later := newClient(t, h, remote, func(cfg *backup.Config) {
 		cfg.Clock = func() time.Time { return time.Now().Add(2 * time.Hour) }
 	})
 	l2, err := later.AcquireLock(context.Background(), "site", "fresh")
@@ -359,7 +377,7 @@ func testLockRace(t *testing.T, h Harness) {
 		var won []*backup.Lock
 		for range 3 {
 			wg.Go(func() {
-				l, err := newClient(t, remote, nil).AcquireLock(context.Background(), "site", "race")
+				l, err := newClient(t, h, remote, nil).AcquireLock(context.Background(), "site", "race")
 				if err == nil {
 					mu.Lock()
 					won = append(won, l)
@@ -379,7 +397,7 @@ func testLockRace(t *testing.T, h Harness) {
 }
 
 func testPrune(t *testing.T, h Harness) {
-	c := newClient(t, h.Remote(t), nil)
+	c := newClient(t, h, h.Remote(t), nil)
 	set, src := sampleSet(t)
 	ctx := context.Background()
 	var ids []string
@@ -425,7 +443,7 @@ func testPrune(t *testing.T, h Harness) {
 
 func testPruneOrphans(t *testing.T, h Harness) {
 	remote := h.Remote(t)
-	c := newClient(t, remote, nil)
+	c := newClient(t, h, remote, nil)
 	set, src := sampleSet(t)
 	ctx := context.Background()
 	_, err := c.Snapshot(ctx, set, nil)
@@ -434,7 +452,7 @@ func testPruneOrphans(t *testing.T, h Harness) {
 	require.NoError(t, WriteDataset(extra, 20, 256<<10, 3))
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cc := newClient(t, remote, func(cfg *backup.Config) {
+	cc := newClient(t, h, remote, func(cfg *backup.Config) {
 		cfg.Progress = func(p backup.Progress) {
 			if p.Done {
 				cancel() // after every object is up, before the manifest
@@ -458,7 +476,7 @@ func testPruneOrphans(t *testing.T, h Harness) {
 }
 
 func testRestoreSubset(t *testing.T, h Harness) {
-	c := newClient(t, h.Remote(t), nil)
+	c := newClient(t, h, h.Remote(t), nil)
 	set, src := sampleSet(t)
 	ctx := context.Background()
 	_, err := c.Snapshot(ctx, set, nil)
@@ -486,7 +504,7 @@ func testRestoreSubset(t *testing.T, h Harness) {
 
 func testRestoreCorrupt(t *testing.T, h Harness) {
 	remote := h.Remote(t)
-	c := newClient(t, remote, nil)
+	c := newClient(t, h, remote, nil)
 	set, src := sampleSet(t)
 	ctx := context.Background()
 	res, err := c.Snapshot(ctx, set, nil)
@@ -497,7 +515,7 @@ func testRestoreCorrupt(t *testing.T, h Harness) {
 			sum = e.SHA256
 		}
 	}
-	f := rcloneFs(t, remote)
+	f := rcloneFs(t, h, remote)
 	o, err := f.NewObject(ctx, dataObject(sum))
 	require.NoError(t, err)
 	data := []byte("SECRET-ISH\n")
@@ -525,7 +543,7 @@ func testRestoreCorrupt(t *testing.T, h Harness) {
 }
 
 func testAbsent(t *testing.T, h Harness) {
-	c := newClient(t, h.Remote(t), nil)
+	c := newClient(t, h, h.Remote(t), nil)
 	_, err := c.Manifest(context.Background(), backup.Ref{Set: "nothing"})
 	require.ErrorIs(t, err, backup.ErrSnapshotNotFound)
 	assert.ErrorIs(t, err, webinfra.ErrNotFound)
@@ -534,4 +552,69 @@ func testAbsent(t *testing.T, h Harness) {
 	snaps, err := c.List(context.Background(), "", "nothing")
 	require.NoError(t, err)
 	assert.Empty(t, snaps)
+}
+
+// testEncryption looks at the remote without the key: with a key, no object's name or content
+// shows a path, the set's name or a file's bytes, and stock rclone with the key reads the
+// snapshot; without one, the plain layout is there to see.
+func testEncryption(t *testing.T, h Harness) {
+	remote := h.Remote(t)
+	c := newClient(t, h, remote, nil)
+	src := filepath.Join(t.TempDir(), "src")
+	require.NoError(t, os.MkdirAll(filepath.Join(src, "secret-dir"), 0o755))
+	const marker = "PLAINTEXT-MARKER-0123456789"
+	require.NoError(t, os.WriteFile(filepath.Join(src, "secret-dir", "secret-name.txt"), []byte(strings.Repeat(marker, 100)), 0o644))
+	res, err := c.Snapshot(context.Background(), backup.Set{Name: "site", Paths: []string{src}}, nil)
+	require.NoError(t, err)
+	conn, err := backup.ConnectionString(remote, "")
+	require.NoError(t, err)
+	raw, err := fs.NewFs(context.Background(), conn)
+	require.NoError(t, err)
+	var names []string
+	var contents bytes.Buffer
+	require.NoError(t, walk.ListR(context.Background(), raw, "", true, -1, walk.ListObjects, func(entries fs.DirEntries) error {
+		for _, e := range entries {
+			o := e.(fs.Object)
+			names = append(names, o.Remote())
+			rc, err := o.Open(context.Background())
+			if err != nil {
+				return err
+			}
+			_, err = contents.ReadFrom(rc)
+			_ = rc.Close()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	require.NotEmpty(t, names)
+	all := strings.Join(names, "\n")
+	if h.Caps().Key.IsZero() {
+		assert.Contains(t, all, "site")
+		assert.Contains(t, contents.String(), marker)
+		return
+	}
+	assert.True(t, c.Encrypted())
+	for _, leak := range []string{"site", confHost, "secret-dir", "secret-name", "snapshots", "data", res.Manifest.Entries[len(res.Manifest.Entries)-1].SHA256[:16]} {
+		assert.NotContains(t, all, leak, "object names on the remote")
+	}
+	assert.NotContains(t, contents.String(), marker)
+	assert.NotContains(t, contents.String(), "secret-name")
+
+	// Stock rclone with the key: the manifest is there under its plain name.
+	f := rcloneFs(t, h, remote)
+	o, err := f.NewObject(context.Background(), "snapshots/"+confHost+"/site/"+res.Info.ID+".json.gz")
+	require.NoError(t, err)
+	rc, err := o.Open(context.Background())
+	require.NoError(t, err)
+	m, err := backup.DecodeManifest(rc)
+	_ = rc.Close()
+	require.NoError(t, err)
+	assert.Equal(t, res.Info.ID, m.Time.UTC().Format("20060102T150405.000Z"))
+
+	// Another key finds nothing.
+	other := newClient(t, h, remote, func(cfg *backup.Config) { cfg.Key = webinfra.NewSecret("another key") })
+	_, err = other.Manifest(context.Background(), backup.Ref{Set: "site"})
+	assert.ErrorIs(t, err, backup.ErrSnapshotNotFound)
 }

@@ -8,7 +8,9 @@
 //	backup -remote /var/backups prune -set www -keep-last 3 -keep-daily 7 [-apply]
 //
 // -remote takes a connection string (":googlecloudstorage,...:bucket/path"), a local path, or
-// name:path with -rclone-config. Ctrl-C cancels cleanly: an interrupted snapshot leaves the
+// name:path with -rclone-config. Snapshots are encrypted with rclone crypt under the key read
+// from -key-file (its first line) or the BACKUP_KEY environment variable; -encryption none
+// stores them in the clear and must be said. Ctrl-C cancels cleanly: an interrupted snapshot leaves the
 // latest one as it was.
 package main
 
@@ -26,6 +28,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/backup"
 )
 
@@ -34,6 +37,19 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// readKey returns the first line of file, or BACKUP_KEY when file is "".
+func readKey(file string) (webinfra.Secret, error) {
+	if file == "" {
+		return webinfra.NewSecret(os.Getenv("BACKUP_KEY")), nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return webinfra.Secret{}, fmt.Errorf("backup: key file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	return webinfra.NewSecret(strings.TrimSpace(line)), nil
 }
 
 type multi []string
@@ -51,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	host := top.String("host", "", "host name snapshots are filed under; empty means this host's")
 	transfers := top.Int("transfers", 4, "files moved at once")
 	quiet := top.Bool("quiet", false, "no progress bar")
+	encryption := top.String("encryption", backup.EncryptionCrypt, `"crypt" (the key from -key-file or BACKUP_KEY) or "none"`)
+	keyFile := top.String("key-file", "", "file whose first line is the encryption key (else BACKUP_KEY)")
 	top.Usage = func() {
 		fmt.Fprintln(stderr, "usage: backup [flags] snapshot|list|verify|restore|prune [command flags]")
 		top.PrintDefaults()
@@ -62,8 +80,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		top.Usage()
 		return 2
 	}
+	key, err := readKey(*keyFile)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	bar := newBar(stderr, *quiet)
-	c, err := backup.New(backup.Config{Remote: *remote, RcloneConfig: *conf, Host: *host, Transfers: *transfers, Progress: bar.update})
+	c, err := backup.New(backup.Config{Remote: *remote, RcloneConfig: *conf, Host: *host, Transfers: *transfers, Progress: bar.update,
+		Encryption: *encryption, Key: key})
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2

@@ -30,6 +30,10 @@ func backupPolicies(st *stack.Stack, placed replication.Placement, remote string
 		node := placed.Primary(folder)
 		p := out[node]
 		p.Remote, p.Schedule = remote, "@every "+st.Backup.Every
+		p.Encryption = st.Backup.Encryption
+		if p.Encryption != backup.EncryptionNone {
+			p.Key = webinfra.NewSecret(os.Getenv("BACKUP_KEY"))
+		}
 		k := st.Backup.Keep
 		p.Retention = backup.Retention{Last: k.Last, Hourly: k.Hourly, Daily: k.Daily, Weekly: k.Weekly, Monthly: k.Monthly, Yearly: k.Yearly}
 		p.Sets = append(p.Sets, backup.Set{Name: folder, Paths: []string{paths[folder]}})
@@ -37,7 +41,15 @@ func backupPolicies(st *stack.Stack, placed replication.Placement, remote string
 	}
 	var errs webinfra.ValidationError
 	for _, node := range slices.Sorted(maps.Keys(out)) {
-		errs.Merge(webinfra.NewPath("backup").Key(node), out[node].Validate())
+		pol := out[node]
+		if pol.Key.IsZero() && pol.Encryption != backup.EncryptionNone {
+			// The key comes from the environment, not the stack: say where it goes, once
+			// (the same entry for every node is merged), and check the rest of the policy.
+			errs.Add(webinfra.NewPath("backup").Child("encryption"), nil,
+				`backups are encrypted: set BACKUP_KEY to the key, or say encryption: none`)
+			pol.Encryption = backup.EncryptionNone
+		}
+		errs.Merge(webinfra.NewPath("backup").Key(node), pol.Validate())
 	}
 	return out, errs.Err()
 }
@@ -83,7 +95,7 @@ func backupStep(st *stack.Stack, state string) (step, func(), error) {
 		closeRemote()
 		return nil, nil, err
 	}
-	client, err := backup.New(backup.Config{Remote: remote, Host: "deploy"})
+	client, err := backup.New(backup.Config{Remote: remote, Encryption: backup.EncryptionNone, Host: "deploy"})
 	if err != nil {
 		closeRemote()
 		return nil, nil, err

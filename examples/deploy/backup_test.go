@@ -17,6 +17,7 @@ func TestBackupPoliciesInThePlan(t *testing.T) {
 	assert.Regexp(t, `(?m)^  backup\s+simulated\s+Google Cloud Storage\s+set GOOGLE_APPLICATION_CREDENTIALS`, out)
 	assert.Contains(t, out, "\n# backup: 3 to create\n")
 	assert.Contains(t, out, "+ backup_policy node-sgp-1 shop-db\n"+
+		"    encrypted = false\n"+
 		"    paths     = [\"/srv/shop/db\"]\n"+
 		"    remote    = \":googlecloudstorage:webinfra-demo-backups/demo\"\n"+
 		"    retention = \"last=3 hourly=24 daily=7 weekly=4 monthly=12\"\n"+
@@ -38,4 +39,22 @@ func TestBackupPolicyRefusedNamesTheField(t *testing.T) {
 	assert.Empty(t, out)
 	assert.Contains(t, errOut, "remote")
 	assert.Contains(t, errOut, "nosuchbackend")
+}
+
+// Backups are encrypted unless the stack says encryption: none; the key comes from BACKUP_KEY,
+// and the plan says a set is encrypted without showing the key.
+func TestBackupEncryptionKeyFromTheEnvironment(t *testing.T) {
+	simulated(t)
+	encrypted := writeStack(t, "  encryption: none\n", "")
+	t.Setenv("BACKUP_KEY", "")
+	code, out, errOut := runDeploy(t, "--stack", encrypted)
+	assert.Equal(t, exitError, code)
+	assert.Empty(t, out)
+	assert.Contains(t, errOut, "backup.encryption: backups are encrypted: set BACKUP_KEY to the key, or say encryption: none")
+
+	t.Setenv("BACKUP_KEY", "deploy-test-backup-key-b4ck")
+	code, out, errOut = runDeploy(t, "--stack", encrypted, "--state", t.TempDir())
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "+ backup_policy node-sgp-1 shop-db\n    encrypted = true\n")
+	assert.NotContains(t, out+errOut, "b4ck")
 }

@@ -120,6 +120,10 @@ type DataFolder struct {
 type Backup struct {
 	// Remote is an rclone remote ("gcs:bucket/path", ":local:/var/backups").
 	Remote string `json:"remote"`
+	// Encryption is "crypt" (what "" means: contents and names encrypted with rclone crypt under
+	// the key in the BACKUP_KEY environment variable, never in the stack file) or "none", which
+	// must be said.
+	Encryption string `json:"encryption,omitempty"`
 	// Every is the time between snapshots, a Go duration of at least 1m ("1h").
 	Every string `json:"every"`
 	// Keep says which snapshots retention keeps.

@@ -258,6 +258,11 @@ func (b Backup) validate(errs *webinfra.ValidationError, p webinfra.Path) {
 	} else if !strings.Contains(b.Remote, ":") {
 		errs.Invalid(p.Child("remote"), b.Remote, `not an rclone remote ("name:path" or ":backend:path")`)
 	}
+	switch b.Encryption {
+	case "", "crypt", "none":
+	default:
+		errs.NotSupported(p.Child("encryption"), b.Encryption, []string{"crypt", "none"})
+	}
 	if d, err := time.ParseDuration(b.Every); err != nil {
 		errs.Invalid(p.Child("every"), b.Every, `not a duration ("1h", "30m")`)
 	} else if d < time.Minute {
