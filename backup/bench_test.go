@@ -13,6 +13,7 @@ import (
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/sync"
 
+	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/backup"
 	"github.com/webinfra/webinfra/backup/backuptest"
 )
@@ -92,7 +93,8 @@ func walkTree(b *testing.B, dir string) {
 
 // BenchmarkSnapshot runs, on one dataset and per remote: a full snapshot, a plain rclone copy
 // of the same tree (sync.CopyDir, the library call), `cp -a` to a local directory (the floor),
-// a no-change incremental snapshot and a restore, and reports the ratios between them.
+// a no-change incremental snapshot and a restore, then the snapshot and restore again with
+// encryption (rclone crypt), and reports the ratios between them.
 func BenchmarkSnapshot(b *testing.B) {
 	files, size := benchSize(b)
 	src := filepath.Join(b.TempDir(), "src")
@@ -102,7 +104,7 @@ func BenchmarkSnapshot(b *testing.B) {
 	set := backup.Set{Name: "bench", Paths: []string{src}}
 	for _, r := range benchRemotes() {
 		b.Run(r.name, func(b *testing.B) {
-			var full, copyT, cpa, incr, restore, walk time.Duration
+			var full, copyT, cpa, incr, restore, walk, encFull, encRestore time.Duration
 			for b.Loop() {
 				walk += timed(func() { walkTree(b, src) })
 				remote, release := r.fresh(b)
@@ -136,6 +138,31 @@ func BenchmarkSnapshot(b *testing.B) {
 					}
 				})
 				_ = os.RemoveAll(target)
+				release()
+
+				// The same snapshot and restore, encrypted with rclone crypt.
+				remote, release = r.fresh(b)
+				ec, err := backup.New(backup.Config{Remote: remote, Key: webinfra.NewSecret("bench key"), Host: "bench"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				encFull += timed(func() {
+					if res, err = ec.Snapshot(context.Background(), set, nil); err != nil {
+						b.Fatal(err)
+					}
+				})
+				if res.Uploaded == 0 || res.Files != int64(files) {
+					b.Fatalf("encrypted snapshot: %+v", res)
+				}
+				encRestore += timed(func() {
+					if _, err := ec.Restore(context.Background(), backup.Ref{Set: "bench"}, target, nil); err != nil {
+						b.Fatal(err)
+					}
+				})
+				_ = os.RemoveAll(target)
+				if rep, err := ec.Verify(context.Background(), backup.Ref{Set: "bench"}, &backup.VerifyOptions{Full: true}); err != nil || !rep.OK() {
+					b.Fatalf("encrypted verify: %v %+v", err, rep)
+				}
 				release()
 
 				remote, release = r.fresh(b)
@@ -175,6 +202,8 @@ func BenchmarkSnapshot(b *testing.B) {
 			b.ReportMetric(incr.Seconds()/full.Seconds(), "incremental/full")
 			b.ReportMetric(restore.Seconds()/full.Seconds(), "restore/snapshot")
 			b.ReportMetric(incr.Seconds()/walk.Seconds(), "incremental/walk")
+			b.ReportMetric(encFull.Seconds()/full.Seconds(), "encrypted/plain-snapshot")
+			b.ReportMetric(encRestore.Seconds()/restore.Seconds(), "encrypted/plain-restore")
 		})
 	}
 }
