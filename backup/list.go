@@ -28,11 +28,15 @@ type SnapshotInfo struct {
 }
 
 // Ref names a snapshot: Host ("" means the client's host), Set, and ID ("" or "latest" means
-// the newest complete snapshot).
+// the newest snapshot).
 type Ref struct {
 	Host string
 	Set  string
 	ID   string
+	// FallBack lets "latest" resolve to the newest manifest that decodes when newer ones are
+	// damaged (each skipped one is logged). Without it, a damaged newest manifest is an
+	// [ErrCorrupt] naming it: a restore never silently goes back in time.
+	FallBack bool
 }
 
 // List returns the snapshots of host and set ("" host means the client's; "" set means all of
@@ -81,8 +85,9 @@ func (c *Client) List(ctx context.Context, host, set string) ([]SnapshotInfo, er
 }
 
 // Manifest reads and decodes the manifest of ref. With an empty or "latest" ID it is the newest
-// manifest of the set that decodes (a damaged newer one is skipped and logged). An absent
-// snapshot gives [ErrSnapshotNotFound]; one that does not decode, [ErrCorrupt].
+// manifest of the set; when that one does not decode the result is an [ErrCorrupt] naming it,
+// unless ref.FallBack takes the newest one that does. An absent snapshot (a set with none)
+// gives [ErrSnapshotNotFound]; a set whose manifests are all damaged, [ErrCorrupt].
 func (c *Client) Manifest(ctx context.Context, ref Ref) (*Manifest, error) {
 	if ref.Host == "" {
 		ref.Host = c.cfg.Host
@@ -100,13 +105,21 @@ func (c *Client) Manifest(ctx context.Context, ref Ref) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	var damaged []string
 	for _, s := range slices.Backward(snaps) {
 		m, err := c.readManifest(ctx, s.Host, s.Set, s.ID)
 		if errors.Is(err, ErrCorrupt) {
+			if !ref.FallBack {
+				return nil, fmt.Errorf("backup: latest snapshot of %s/%s is damaged (FallBack takes an older one): %w", ref.Host, ref.Set, err)
+			}
 			c.log.Warn("backup: skipping damaged manifest", "host", s.Host, "set", s.Set, "id", s.ID, "err", err)
+			damaged = append(damaged, s.ID)
 			continue
 		}
 		return m, err
+	}
+	if len(damaged) > 0 {
+		return nil, fmt.Errorf("backup: latest snapshot of %s/%s: every manifest is damaged (%s): %w", ref.Host, ref.Set, strings.Join(damaged, ", "), ErrCorrupt)
 	}
 	return nil, fmt.Errorf("backup: latest snapshot of %s/%s: %w", ref.Host, ref.Set, ErrSnapshotNotFound)
 }

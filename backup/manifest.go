@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path"
 	"strings"
 	"time"
@@ -19,6 +20,16 @@ const ManifestVersion = 1
 // maxManifestBytes bounds a decoded manifest, so that a hostile or broken object cannot
 // exhaust memory (about 2 million entries).
 const maxManifestBytes = 1 << 30
+
+// maxManifestRatio bounds how much a manifest may expand when decompressed, per compressed
+// byte, beyond the first manifestSlack bytes. An honest manifest is JSON with a random
+// 64-digit hash per file and expands a few times (TestManifestCompressionRatio measures it);
+// gzip can reach about 1,000. A small gzip bomb is refused after at most
+// manifestSlack + maxManifestRatio times its own size.
+const (
+	maxManifestRatio = 64
+	manifestSlack    = 1 << 20
+)
 
 // Manifest describes one complete snapshot: every entry with the metadata a restore re-applies,
 // since remotes such as Google Cloud Storage keep none of it. It is written last, so its
@@ -83,6 +94,11 @@ type Entry struct {
 	Inode uint64 `json:"inode,omitempty"`
 }
 
+// Info identifies the manifest's snapshot.
+func (m *Manifest) Info() SnapshotInfo {
+	return SnapshotInfo{Host: m.Host, Set: m.Set, ID: m.Time.UTC().Format(idLayout), Time: m.Time}
+}
+
 // objectName is the data object of a file entry, relative to the set's data directory.
 func objectName(sum string) string { return sum[:2] + "/" + sum }
 
@@ -116,16 +132,15 @@ func EncodeManifest(w io.Writer, m *Manifest) error {
 // restore target (absolute paths, ".." elements, unclean paths), duplicate or unsorted paths,
 // or files without a valid hash are errors matching [ErrCorrupt].
 func DecodeManifest(r io.Reader) (*Manifest, error) {
-	zr, err := gzip.NewReader(r)
+	in := &countingReader{r: r}
+	zr, err := gzip.NewReader(in)
 	if err != nil {
 		return nil, fmt.Errorf("backup: decode manifest: %v: %w", err, ErrCorrupt)
 	}
-	raw, err := io.ReadAll(io.LimitReader(zr, maxManifestBytes+1))
+	out := &ratioReader{r: zr, in: in}
+	raw, err := io.ReadAll(out)
 	if err != nil {
 		return nil, fmt.Errorf("backup: decode manifest: %v: %w", err, ErrCorrupt)
-	}
-	if len(raw) > maxManifestBytes {
-		return nil, fmt.Errorf("backup: decode manifest: larger than %d bytes: %w", maxManifestBytes, ErrCorrupt)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -142,6 +157,34 @@ func DecodeManifest(r io.Reader) (*Manifest, error) {
 	return &m, nil
 }
 
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ratioReader fails once more has come out of the decompressor than an honest manifest of
+// the compressed bytes read so far could hold (see maxManifestRatio), or than maxManifestBytes.
+type ratioReader struct {
+	r  io.Reader
+	in *countingReader
+	n  int64
+}
+
+func (z *ratioReader) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	z.n += int64(n)
+	if limit := min(manifestSlack+maxManifestRatio*z.in.n, maxManifestBytes); z.n > limit {
+		return n, fmt.Errorf("decompresses to more than %d bytes from %d (a manifest expands at most %d times)", limit, z.in.n, maxManifestRatio)
+	}
+	return n, err
+}
+
 func (m *Manifest) check() error {
 	if m.Version != ManifestVersion {
 		return fmt.Errorf("version %d, want %d", m.Version, ManifestVersion)
@@ -149,9 +192,15 @@ func (m *Manifest) check() error {
 	if !nameRE.MatchString(m.Host) || !nameRE.MatchString(m.Set) {
 		return fmt.Errorf("bad host %q or set %q", m.Host, m.Set)
 	}
+	var total int64
 	for i, e := range m.Entries {
-		if e.Path == "" || path.IsAbs(e.Path) || path.Clean(e.Path) != e.Path || e.Path == ".." || strings.HasPrefix(e.Path, "../") {
+		if e.Path == "" || e.Path == "." || path.IsAbs(e.Path) || path.Clean(e.Path) != e.Path || e.Path == ".." || strings.HasPrefix(e.Path, "../") {
 			return fmt.Errorf("entry %d: bad path %q", i, e.Path)
+		}
+		for _, part := range strings.Split(e.Path, "/") {
+			if len(part) > 255 || strings.ContainsRune(part, 0) {
+				return fmt.Errorf("entry %d: path %q has a name no file system holds", i, e.Path)
+			}
 		}
 		if i > 0 && m.Entries[i-1].Path >= e.Path {
 			return fmt.Errorf("entry %d: path %q not after %q", i, e.Path, m.Entries[i-1].Path)
@@ -167,12 +216,16 @@ func (m *Manifest) check() error {
 			if e.Size < 0 {
 				return fmt.Errorf("entry %q: negative size", e.Path)
 			}
+			if total > math.MaxInt64-e.Size {
+				return fmt.Errorf("entry %q: sizes add up past %d bytes", e.Path, int64(math.MaxInt64))
+			}
+			total += e.Size
 			if b, err := hex.DecodeString(e.MD5); err != nil || (len(b) != 16 && len(b) != 0) {
 				return fmt.Errorf("entry %q: bad md5 %q", e.Path, e.MD5)
 			}
 		case TypeDir:
 		case TypeSymlink:
-			if e.Target == "" {
+			if e.Target == "" || strings.ContainsRune(e.Target, 0) {
 				return fmt.Errorf("entry %q: symlink without target", e.Path)
 			}
 		default:

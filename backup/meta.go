@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
+	"path"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -147,18 +149,63 @@ func readXattrs(abs string) (map[string][]byte, error) {
 	return out, nil
 }
 
+// metaPolicy is what a restore applies of the metadata a manifest records. A manifest is
+// untrusted input (anyone who can write to the remote can change it) and restores commonly run
+// as root, so by default the bits and attributes that grant privilege are left out, as tar does
+// without --same-permissions and --xattrs-include.
+type metaPolicy struct {
+	nm      *names
+	owner   bool     // apply ownership (root)
+	numeric bool     // recorded ids win over names
+	setID   bool     // keep setuid, and setgid on non-directories
+	xattrs  []string // path.Match patterns of attribute names allowed beyond the defaults
+	// stripped counts entries restored without some recorded bit or attribute.
+	stripped atomic.Int64
+}
+
+// defaultXattrs are restored without opt-in: user attributes and POSIX ACLs, which grant no
+// more than the file's owner could grant by hand. security.* (file capabilities, SELinux
+// labels) and trusted.* are not.
+var defaultXattrs = []string{"user.*", "system.posix_acl_access", "system.posix_acl_default"}
+
+func (mp *metaPolicy) allowXattr(name string) bool {
+	for _, pats := range [][]string{defaultXattrs, mp.xattrs} {
+		for _, p := range pats {
+			if ok, _ := path.Match(p, name); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mode returns the permission bits to apply: without setID, setuid goes everywhere and
+// setgid on everything but directories (where it only makes new files inherit the group).
+func (mp *metaPolicy) mode(e *Entry) (mode uint32, stripped bool) {
+	mode = e.Mode
+	if mp.setID {
+		return mode, false
+	}
+	drop := uint32(unix.S_ISUID)
+	if e.Type != TypeDir {
+		drop |= unix.S_ISGID
+	}
+	return mode &^ drop, mode&drop != 0
+}
+
 // applyMeta re-applies an entry's ownership, mode, extended attributes and modification time to
 // the file at p, in that order: chown clears setuid/setgid bits, so the mode comes after it,
-// and any write resets the times, so they come last. Ownership is applied only when owner is
-// true (root); names that resolve on this host win over the numeric ids unless numeric is set.
-func applyMeta(p string, e *Entry, nm *names, owner, numeric bool) error {
-	if owner {
+// and any write resets the times, so they come last. Ownership is applied only when mp.owner
+// is set (root); names that resolve on this host win over the numeric ids unless mp.numeric.
+func applyMeta(p string, e *Entry, mp *metaPolicy) error {
+	stripped := false
+	if mp.owner {
 		uid, gid := int(e.UID), int(e.GID)
-		if !numeric {
-			if id := nm.uid(e.User); id >= 0 {
+		if !mp.numeric {
+			if id := mp.nm.uid(e.User); id >= 0 {
 				uid = id
 			}
-			if id := nm.gid(e.Group); id >= 0 {
+			if id := mp.nm.gid(e.Group); id >= 0 {
 				gid = id
 			}
 		}
@@ -167,14 +214,23 @@ func applyMeta(p string, e *Entry, nm *names, owner, numeric bool) error {
 		}
 	}
 	if e.Type != TypeSymlink {
-		if err := unix.Fchmodat(unix.AT_FDCWD, p, e.Mode, 0); err != nil {
+		mode, s := mp.mode(e)
+		stripped = stripped || s
+		if err := unix.Fchmodat(unix.AT_FDCWD, p, mode, 0); err != nil {
 			return fmt.Errorf("backup: chmod %q: %w", p, err)
 		}
 	}
 	for name, v := range e.Xattrs {
+		if !mp.allowXattr(name) {
+			stripped = true
+			continue
+		}
 		if err := xattr.LSet(p, name, v); err != nil {
 			return fmt.Errorf("backup: set xattr %q of %q: %w", name, p, err)
 		}
+	}
+	if stripped {
+		mp.stripped.Add(1)
 	}
 	ts := unix.NsecToTimespec(e.MTime.UnixNano())
 	if err := unix.UtimesNanoAt(unix.AT_FDCWD, p, []unix.Timespec{ts, ts}, unix.AT_SYMLINK_NOFOLLOW); err != nil {

@@ -45,7 +45,8 @@ type Set struct {
 	// Name identifies the set on the remote: 1-63 of [a-z0-9._-], starting with a letter or
 	// digit. Required.
 	Name string `json:"name"`
-	// Paths are absolute, clean directory (or file) paths, none inside another. A path's files
+	// Paths are absolute, clean directory (or file) paths, none inside another, not "/" and not
+	// a symbolic link (refused when the snapshot runs, naming its target). A path's files
 	// appear in the snapshot under the path without its leading slash ("/srv/www/a" is
 	// "srv/www/a"). At least one path or hook.
 	Paths []string `json:"paths,omitempty"`
@@ -129,6 +130,8 @@ func (s Set) validate(p webinfra.Path, errs *webinfra.ValidationError) {
 		switch {
 		case !path.IsAbs(sp):
 			errs.Invalid(pp, sp, "not an absolute path")
+		case sp == "/":
+			errs.Invalid(pp, sp, "the root directory cannot be a set path (its entries would have no name): name the directories under it")
 		case path.Clean(sp) != sp:
 			errs.Invalid(pp, sp, "not clean (want "+path.Clean(sp)+")")
 		case sp == "/"+HooksDir || strings.HasPrefix(sp, "/"+HooksDir+"/"):

@@ -1,6 +1,7 @@
 package backup_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -213,4 +214,23 @@ func TestPolicyEncryptionIsExplicit(t *testing.T) {
 	c, err := backup.New(backup.Config{Remote: "/srv/backups", Host: "h", Key: webinfra.NewSecret("k")})
 	require.NoError(t, err)
 	assert.True(t, c.Encrypted())
+}
+
+func TestSetPathRootAndSymlinkRefused(t *testing.T) {
+	err := backup.Set{Name: "all", Paths: []string{"/"}}.Validate()
+	require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), `paths[0]: invalid value "/": the root directory cannot be a set path`)
+
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "real"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "real", "f"), []byte("x"), 0o644))
+	require.NoError(t, os.Symlink("real", filepath.Join(dir, "link")))
+	c, err := backup.New(backup.Config{Remote: t.TempDir(), Encryption: backup.EncryptionNone, Host: "h"})
+	require.NoError(t, err)
+	_, err = c.Snapshot(context.Background(), backup.Set{Name: "s", Paths: []string{filepath.Join(dir, "link")}}, nil)
+	require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), `is a symbolic link to "real"`)
+	snaps, err := c.List(context.Background(), "", "s")
+	require.NoError(t, err)
+	assert.Empty(t, snaps)
 }

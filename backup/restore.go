@@ -37,6 +37,14 @@ type RestoreOptions struct {
 	// NumericIDs applies the recorded uid/gid even where the recorded user or group name
 	// resolves to another id on this host (by default names win, as with tar and rsync).
 	NumericIDs bool
+	// SetID restores setuid bits, and setgid bits of files, as recorded. By default they are
+	// cleared (setgid stays on directories, where it only passes the group on), since a
+	// manifest is only as trustworthy as the remote it came from and restores run as root.
+	SetID bool
+	// XattrsInclude are path.Match patterns of extended attribute names to restore besides the
+	// default user.* and POSIX ACLs, as tar's --xattrs-include: "security.capability" for file
+	// capabilities, "security.*", "trusted.*", or "*" for all. Others are left out.
+	XattrsInclude []string
 }
 
 // RestoreResult says what a restore did (or, in a dry run, would do).
@@ -49,6 +57,11 @@ type RestoreResult struct {
 	Paths []string
 	// Owner is false when ownership was not applied because the process is not root.
 	Owner bool
+	// Stripped counts entries restored without a recorded setuid/setgid bit or extended
+	// attribute that [RestoreOptions] did not allow.
+	Stripped int64
+	// Snapshot is the snapshot restored (the one "latest" resolved to).
+	Snapshot SnapshotInfo
 	// Elapsed is how long it took.
 	Elapsed time.Duration
 }
@@ -83,7 +96,7 @@ func (c *Client) Restore(ctx context.Context, ref Ref, target string, opts *Rest
 		return nil, err
 	}
 	sel := selectEntries(m.Entries, opts.Include, globs)
-	res := &RestoreResult{Owner: os.Geteuid() == 0}
+	res := &RestoreResult{Owner: os.Geteuid() == 0, Snapshot: m.Info()}
 	for _, e := range sel {
 		switch e.Type {
 		case TypeFile:
@@ -119,7 +132,7 @@ func (c *Client) Restore(ctx context.Context, ref Ref, target string, opts *Rest
 		return nil, fmt.Errorf("backup: restore target: %w", err)
 	}
 	defer root.Close()
-	nm := newNames()
+	mp := &metaPolicy{nm: newNames(), owner: res.Owner, numeric: opts.NumericIDs, setID: opts.SetID, xattrs: opts.XattrsInclude}
 	full := func(p string) string { return filepath.Join(target, filepath.FromSlash(p)) }
 	for _, e := range sel {
 		if e.Type == TypeDir {
@@ -128,6 +141,7 @@ func (c *Client) Restore(ctx context.Context, ref Ref, target string, opts *Rest
 			}
 		}
 	}
+	removeLeftovers(root, sel)
 	prog := c.startProgress("restore")
 	prog.setTotal(res.Files, res.Bytes)
 	g, gctx := errgroup.WithContext(ctx)
@@ -146,7 +160,7 @@ func (c *Client) Restore(ctx context.Context, ref Ref, target string, opts *Rest
 			if !ok {
 				return fmt.Errorf("backup: restore %q: object %q missing: %w", e.Path, remote, ErrCorrupt)
 			}
-			return restoreFile(gctx, root, full, e, o.Open, nm, res.Owner, opts.NumericIDs)
+			return restoreFile(gctx, root, full, e, o.Open, mp)
 		})
 	}
 	err = g.Wait()
@@ -161,13 +175,13 @@ func (c *Client) Restore(ctx context.Context, ref Ref, target string, opts *Rest
 		if e.Type != TypeSymlink {
 			continue
 		}
-		if err := restoreSymlink(root, full, e, nm, res.Owner, opts.NumericIDs); err != nil {
+		if err := restoreSymlink(root, full, e, mp); err != nil {
 			return nil, err
 		}
 	}
 	for _, e := range slices.Backward(sel) {
 		if e.Type == TypeDir {
-			if err := applyMeta(full(e.Path), e, nm, res.Owner, opts.NumericIDs); err != nil {
+			if err := applyMeta(full(e.Path), e, mp); err != nil {
 				return nil, err
 			}
 		}
@@ -178,19 +192,50 @@ func (c *Client) Restore(ctx context.Context, ref Ref, target string, opts *Rest
 		_ = unix.Syncfs(fd)
 		_ = unix.Close(fd)
 	}
+	res.Stripped = mp.stripped.Load()
 	res.Elapsed = time.Since(start)
 	return res, nil
 }
 
+// tempName is a restore's temporary name beside a destination: short and fixed in length, so
+// that a destination name at the file system's limit (255 bytes) still has one.
+func tempName(dir string) string { return dir + ".wbr-" + randHex() + ".tmp" }
+
+// leftoverTemp matches the temporary names of a restore that was killed: this version's, and
+// the ".NAME.restore-HEX" of earlier ones.
+var leftoverTemp = regexp.MustCompile(`^(\.wbr-[0-9a-f]{12}\.tmp|\..*\.restore-[0-9a-f]{12})$`)
+
+// removeLeftovers deletes the temporaries a killed restore left in the directories this one
+// restores into (the next run cleans up, as rsync's --delay-updates does).
+func removeLeftovers(root *os.Root, sel []*Entry) {
+	dirs := map[string]bool{".": true}
+	for _, e := range sel {
+		dirs[path.Dir(e.Path)] = true
+	}
+	for d := range dirs {
+		f, err := root.Open(filepath.FromSlash(d))
+		if err != nil {
+			continue
+		}
+		names, _ := f.Readdirnames(-1)
+		_ = f.Close()
+		for _, n := range names {
+			if leftoverTemp.MatchString(n) {
+				_ = root.Remove(filepath.Join(filepath.FromSlash(d), n))
+			}
+		}
+	}
+}
+
 func restoreFile(ctx context.Context, root *os.Root, full func(string) string, e *Entry,
-	open func(context.Context, ...rfs.OpenOption) (io.ReadCloser, error), nm *names, owner, numeric bool) error {
-	dir, base := path.Split(e.Path)
+	open func(context.Context, ...rfs.OpenOption) (io.ReadCloser, error), mp *metaPolicy) error {
+	dir, _ := path.Split(e.Path)
 	if dir != "" {
 		if err := root.MkdirAll(filepath.FromSlash(strings.TrimSuffix(dir, "/")), 0o755); err != nil {
 			return fmt.Errorf("backup: restore %q: %w", e.Path, err)
 		}
 	}
-	tmp := dir + "." + base + ".restore-" + randHex()
+	tmp := tempName(dir)
 	file, err := root.OpenFile(filepath.FromSlash(tmp), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("backup: restore %q: %w", e.Path, err)
@@ -223,7 +268,7 @@ func restoreFile(ctx context.Context, root *os.Root, full func(string) string, e
 	if err := file.Close(); err != nil {
 		return fmt.Errorf("backup: restore %q: %w", e.Path, err)
 	}
-	if err := applyMeta(full(tmp), e, nm, owner, numeric); err != nil {
+	if err := applyMeta(full(tmp), e, mp); err != nil {
 		return err
 	}
 	if err := root.Rename(filepath.FromSlash(tmp), filepath.FromSlash(e.Path)); err != nil {
@@ -233,18 +278,18 @@ func restoreFile(ctx context.Context, root *os.Root, full func(string) string, e
 	return nil
 }
 
-func restoreSymlink(root *os.Root, full func(string) string, e *Entry, nm *names, owner, numeric bool) error {
-	dir, base := path.Split(e.Path)
+func restoreSymlink(root *os.Root, full func(string) string, e *Entry, mp *metaPolicy) error {
+	dir, _ := path.Split(e.Path)
 	if dir != "" {
 		if err := root.MkdirAll(filepath.FromSlash(strings.TrimSuffix(dir, "/")), 0o755); err != nil {
 			return fmt.Errorf("backup: restore %q: %w", e.Path, err)
 		}
 	}
-	tmp := dir + "." + base + ".restore-" + randHex()
+	tmp := tempName(dir)
 	if err := root.Symlink(e.Target, filepath.FromSlash(tmp)); err != nil {
 		return fmt.Errorf("backup: restore %q: %w", e.Path, err)
 	}
-	if err := applyMeta(full(tmp), e, nm, owner, numeric); err != nil {
+	if err := applyMeta(full(tmp), e, mp); err != nil {
 		_ = root.Remove(filepath.FromSlash(tmp))
 		return err
 	}

@@ -99,9 +99,11 @@ func (c *Client) Snapshot(ctx context.Context, set Set, opts *SnapshotOptions) (
 	}
 	prev := map[string]*Entry{}
 	if len(snaps) > 0 {
-		m, err := c.Manifest(ctx, Ref{Host: host, Set: set.Name})
+		// The previous snapshot only saves reading unchanged files: a damaged newest one
+		// falls back to an older one, and with all damaged every file is read again.
+		m, err := c.Manifest(ctx, Ref{Host: host, Set: set.Name, FallBack: true})
 		switch {
-		case errors.Is(err, ErrSnapshotNotFound):
+		case errors.Is(err, ErrSnapshotNotFound), errors.Is(err, ErrCorrupt):
 		case err != nil:
 			return nil, err
 		default:
@@ -274,6 +276,12 @@ func walkPaths(ctx context.Context, set Set, nm *names) ([]Entry, []string, int6
 	var sources []string
 	var skipped int64
 	for _, root := range set.Paths {
+		// WalkDir does not follow a root that is a symbolic link: the snapshot would hold the
+		// link alone. Refuse it, naming where it points, rather than back up nothing.
+		if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(root)
+			return nil, nil, 0, fmt.Errorf("backup: set path %q is a symbolic link to %q: name the directory itself: %w", root, target, webinfra.ErrInvalidArgument)
+		}
 		err := filepath.WalkDir(root, func(abs string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return fmt.Errorf("backup: walk %q: %w", abs, err)

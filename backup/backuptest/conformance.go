@@ -143,9 +143,11 @@ func testRoundTrip(t *testing.T, h Harness) {
 	// Two files share content: one object fewer than files.
 	assert.Equal(t, int64(6), res.Uploaded)
 	target := t.TempDir()
-	rr, err := c.Restore(context.Background(), backup.Ref{Set: "site"}, target, nil)
+	// Every recorded bit and attribute, as tar --same-permissions --xattrs-include='*'.
+	rr, err := c.Restore(context.Background(), backup.Ref{Set: "site"}, target, &backup.RestoreOptions{SetID: true, XattrsInclude: []string{"*"}})
 	require.NoError(t, err)
 	assert.True(t, rr.Owner)
+	assert.Equal(t, res.Info, rr.Snapshot)
 	RequireSameTree(t, src, filepath.Join(target, rel(src)))
 }
 
