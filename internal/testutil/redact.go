@@ -131,11 +131,11 @@ func AssertRedacted(t testing.TB, v any, forms []string, opts *RedactOptions) {
 	type exported struct{ Field any }
 	type unexported struct{ field any }
 	holders := map[string]any{
-		"value":           v,
-		"exported field":  exported{v},
+		"value":            v,
+		"exported field":   exported{v},
 		"pointer to field": &exported{v},
-		"slice":           []any{v},
-		"map":             map[string]any{"k": v},
+		"slice":            []any{v},
+		"map":              map[string]any{"k": v},
 	}
 	if !opts.ExportedFieldsOnly {
 		holders["unexported field"] = unexported{v}
