@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/emersion/go-msgauth/dkim"
@@ -84,6 +85,28 @@ func NewDKIMSigner(cfg DKIMSignerConfig) (*DKIMSigner, error) {
 
 // Domain returns the signing domain.
 func (s *DKIMSigner) Domain() string { return s.opts.Domain }
+
+// String returns "mail.DKIMSigner(d=DOMAIN s=SELECTOR)": never the key.
+func (s *DKIMSigner) String() string {
+	if s == nil {
+		return "mail.DKIMSigner(none)"
+	}
+	return "mail.DKIMSigner(d=" + s.opts.Domain + " s=" + s.opts.Selector + ")"
+}
+
+// GoString returns the same as [DKIMSigner.String].
+func (s *DKIMSigner) GoString() string { return s.String() }
+
+// Format prints [DKIMSigner.String] for every verb and flag.
+func (s *DKIMSigner) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue makes slog log the domain and selector only.
+func (s *DKIMSigner) LogValue() slog.Value {
+	if s == nil {
+		return slog.StringValue("none")
+	}
+	return slog.GroupValue(slog.String("domain", s.opts.Domain), slog.String("selector", s.opts.Selector))
+}
 
 // Sign returns the raw RFC 5322 message with a DKIM-Signature field prepended. The input is
 // not changed.

@@ -7,8 +7,11 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/webinfra/webinfra"
@@ -26,9 +29,44 @@ const (
 
 // DKIMKey is a DKIM private key with its public half. It is immutable and safe for concurrent
 // use.
+//
+// A key never prints: String, GoString, every fmt verb, slog and JSON give
+// [webinfra.Redacted] with the algorithm ("mail.DKIMKey(ed25519, (sensitive))"), never key
+// bytes. The material sits behind a pointer, so a struct holding a DKIMKey in an unexported
+// field prints an address. Only [DKIMKey.PrivateKeyPEM] (a [webinfra.Secret]) gives the private
+// half; [DKIMKey.Signer] signs with it.
 type DKIMKey struct {
-	signer crypto.Signer
+	m *dkimMaterial
 }
+
+// dkimMaterial holds the private key. As the crypto.Signer that [DKIMKey.Signer] returns it
+// redacts itself too, so printing a signer (or go-msgauth's SignOptions) shows no key.
+//
+// The key sits two pointers away from any value that holds it: where fmt cannot call methods
+// (an unexported field) and a verb does not suit a pointer (%s, %q, %c...), fmt prints the
+// pointed-to struct once, and there it meets only another pointer, shown as an address. One
+// pointer would leave an ed25519.PrivateKey (a byte slice) on show.
+type dkimMaterial struct {
+	key *crypto.Signer // *rsa.PrivateKey or ed25519.PrivateKey
+}
+
+func newDKIMKey(s crypto.Signer) *DKIMKey { return &DKIMKey{m: &dkimMaterial{key: &s}} }
+
+func (m *dkimMaterial) signer() crypto.Signer { return *m.key }
+
+// Public returns the public key.
+func (m *dkimMaterial) Public() crypto.PublicKey { return m.signer().Public() }
+
+// Sign signs digest with the private key.
+func (m *dkimMaterial) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return m.signer().Sign(rand, digest, opts)
+}
+
+func (m *dkimMaterial) String() string               { return "mail.DKIMKey.Signer(" + webinfra.Redacted + ")" }
+func (m *dkimMaterial) GoString() string             { return m.String() }
+func (m *dkimMaterial) Format(f fmt.State, _ rune)   { _, _ = io.WriteString(f, m.String()) }
+func (m *dkimMaterial) LogValue() slog.Value         { return slog.StringValue(webinfra.Redacted) }
+func (m *dkimMaterial) MarshalJSON() ([]byte, error) { return json.Marshal(webinfra.Redacted) }
 
 // GenerateDKIMKey makes a new key: RSA 2048 bits or Ed25519. Any other algorithm is an error
 // matching webinfra.ErrInvalidArgument.
@@ -39,13 +77,13 @@ func GenerateDKIMKey(alg KeyAlgorithm) (*DKIMKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mail: generate rsa key: %w", err)
 		}
-		return &DKIMKey{signer: k}, nil
+		return newDKIMKey(k), nil
 	case Ed25519:
 		_, k, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
 			return nil, fmt.Errorf("mail: generate ed25519 key: %w", err)
 		}
-		return &DKIMKey{signer: k}, nil
+		return newDKIMKey(k), nil
 	default:
 		return nil, fmt.Errorf("mail: dkim key algorithm %q: %w (supported: %s, %s)", alg, webinfra.ErrInvalidArgument, RSA2048, Ed25519)
 	}
@@ -82,28 +120,61 @@ func NewDKIMKey(key any) (*DKIMKey, error) {
 		if k.N.BitLen() < 1024 {
 			return nil, fmt.Errorf("mail: dkim rsa key of %d bits: %w (at least 1024)", k.N.BitLen(), webinfra.ErrInvalidArgument)
 		}
-		return &DKIMKey{signer: k}, nil
+		return newDKIMKey(k), nil
 	case ed25519.PrivateKey:
-		return &DKIMKey{signer: k}, nil
+		return newDKIMKey(k), nil
 	default:
 		return nil, fmt.Errorf("mail: dkim key of type %T: %w (rsa or ed25519)", key, webinfra.ErrInvalidArgument)
 	}
 }
 
-// Signer returns the private key for signing.
-func (k *DKIMKey) Signer() crypto.Signer { return k.signer }
+// Signer returns a crypto.Signer over the private key for signing (its Public is an
+// *rsa.PublicKey or ed25519.PublicKey). Like the key, it never prints key material.
+func (k *DKIMKey) Signer() crypto.Signer { return k.m }
 
 // Algorithm returns the key's algorithm tag value: "rsa" or "ed25519".
 func (k *DKIMKey) Algorithm() string {
-	if _, ok := k.signer.(ed25519.PrivateKey); ok {
+	if _, ok := k.m.signer().(ed25519.PrivateKey); ok {
 		return "ed25519"
 	}
 	return "rsa"
 }
 
+// String returns "mail.DKIMKey(ALGORITHM, (sensitive))"; a nil or zero key gives
+// "mail.DKIMKey(none)".
+func (k DKIMKey) String() string {
+	if k.m == nil {
+		return "mail.DKIMKey(none)"
+	}
+	return "mail.DKIMKey(" + k.Algorithm() + ", " + webinfra.Redacted + ")"
+}
+
+// GoString returns the same as [DKIMKey.String], so %#v does not reveal the key either.
+func (k DKIMKey) GoString() string { return k.String() }
+
+// Format prints [DKIMKey.String] for every verb and flag.
+func (k DKIMKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+
+// LogValue makes slog log the algorithm and [webinfra.Redacted].
+func (k DKIMKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
+
+// MarshalJSON encodes [DKIMKey.String] as a JSON string: JSON is not a key format here; use
+// [DKIMKey.PrivateKeyPEM] to store the key.
+func (k DKIMKey) MarshalJSON() ([]byte, error) { return json.Marshal(k.String()) }
+
+var (
+	_ fmt.Stringer   = DKIMKey{}
+	_ fmt.GoStringer = DKIMKey{}
+	_ fmt.Formatter  = DKIMKey{}
+	_ slog.LogValuer = DKIMKey{}
+	_ json.Marshaler = DKIMKey{}
+	_ crypto.Signer  = (*dkimMaterial)(nil)
+	_ fmt.Formatter  = (*dkimMaterial)(nil)
+)
+
 // PrivateKeyPEM returns the key as a PKCS#8 PEM block, as a secret; write it to a 0600 file.
 func (k *DKIMKey) PrivateKeyPEM() webinfra.Secret {
-	der, err := x509.MarshalPKCS8PrivateKey(k.signer)
+	der, err := x509.MarshalPKCS8PrivateKey(k.m.signer())
 	if err != nil {
 		// Unreachable: NewDKIMKey admits only key types x509 marshals.
 		panic("mail: marshal dkim key: " + err.Error())
@@ -115,7 +186,7 @@ func (k *DKIMKey) PrivateKeyPEM() webinfra.Secret {
 // "v=DKIM1; k=rsa; p=<base64 SubjectPublicKeyInfo>" (the form Google Workspace shows) or
 // "v=DKIM1; k=ed25519; p=<base64 raw key>" (RFC 8463).
 func (k *DKIMKey) TXT() string {
-	txt, _ := DKIMTXT(k.signer.Public())
+	txt, _ := DKIMTXT(k.m.signer().Public())
 	return txt
 }
 

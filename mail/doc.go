@@ -18,8 +18,11 @@
 //     or 465 with implicit TLS, smtp-relay.gmail.com; AUTH PLAIN with an app password or
 //     XOAUTH2 from an oauth2.TokenSource; one connection per batch), [GmailSender]
 //     (users.messages.send with the raw message) and mailtest.Recorder. [Message]s are
-//     rendered by go-mail and validated first: CR, LF or NUL in any header value, and any
-//     address net/mail does not parse, are refused before anything is sent.
+//     rendered by go-mail and validated first: CR, LF or NUL in any header value, any
+//     address net/mail does not parse, and any address the SMTP envelope cannot carry as it
+//     is (a control character, '<' or '>', a local part over 64 octets) are refused before
+//     anything is sent. [Message.Envelope] gives MAIL FROM and RCPT TO in RFC 5321 form:
+//     a local part that is no dot-string stays quoted, an IDN domain goes as A-labels.
 //
 // # Errors
 //

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	netmail "net/mail"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	gomail "github.com/wneessen/go-mail"
+	"golang.org/x/net/idna"
 
 	"github.com/webinfra/webinfra"
 )
@@ -51,8 +54,8 @@ var reservedHeaders = []string{
 }
 
 // Validate reports every problem at once, as a *webinfra.ValidationError with field paths
-// ("to[1]", "headers[X-Tag]"): a missing or malformed address (parsed with net/mail), no
-// recipients, a CR, LF or NUL in any header value or the subject (header injection), a bad or
+// ("to[1]", "headers[X-Tag]"): a missing or malformed address (parsed with net/mail), an
+// address the SMTP envelope cannot carry (see [Message.Envelope]), no recipients, a CR, LF or NUL in any header value or the subject (header injection), a bad or
 // reserved extra header name, a bad Message-ID.
 func (m *Message) Validate() error {
 	var errs webinfra.ValidationError
@@ -107,9 +110,95 @@ func checkAddress(errs *webinfra.ValidationError, p webinfra.Path, s string) {
 		errs.Invalid(p, s, "not an address: "+strings.TrimPrefix(err.Error(), "mail: "))
 		return
 	}
-	if _, host, _ := strings.Cut(a.Address, "@"); !isHostname(host) {
-		errs.Invalid(p, s, "domain is not a host name")
+	if _, err := envelopePath(a.Address); err != nil {
+		errs.Invalid(p, s, err.Error())
 	}
+}
+
+// maxLocalPart is the longest local part RFC 5321 section 4.5.3.1.1 requires servers to accept.
+const maxLocalPart = 64
+
+// envelopePath renders addr, a net/mail Address.Address (the decoded local part, "@", the
+// domain), as the Mailbox of an SMTP MAIL or RCPT path (RFC 5321 section 4.1.2): the local part
+// as a Dot-string when it is one, else as a Quoted-string with every \ and " escaped; an
+// internationalised domain as its A-labels (IDNA 2008 lookup rules), an ASCII domain as given.
+//
+// It refuses what a path cannot carry or what would let an address add to the command: a
+// control character (CR, LF, NUL, tab, DEL...) or '<' or '>' in the local part (even quoted,
+// '>' ends the path for many servers, after which the rest reads as ESMTP parameters), a local
+// part over 64 octets, invalid UTF-8, and a domain that is not a host name. The error text
+// says which, for a validation message.
+func envelopePath(addr string) (string, error) {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return "", errors.New("no @domain")
+	}
+	local, domain := addr[:at], addr[at+1:]
+	if !isASCII(domain) {
+		ascii, err := idna.Lookup.ToASCII(domain)
+		if err != nil {
+			return "", errors.New("domain is not a host name (IDNA: " + err.Error() + ")")
+		}
+		domain = ascii
+	}
+	if !isHostname(domain) {
+		return "", errors.New("domain is not a host name")
+	}
+	switch {
+	case local == "":
+		return "", errors.New("empty local part")
+	case len(local) > maxLocalPart:
+		return "", fmt.Errorf("local part of %d octets, at most %d on the SMTP envelope (RFC 5321 4.5.3.1.1)", len(local), maxLocalPart)
+	case !utf8.ValidString(local):
+		return "", errors.New("local part is not valid UTF-8")
+	}
+	for _, r := range local {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			return "", fmt.Errorf("local part contains the control character %U, which the SMTP envelope cannot carry", r)
+		case r == '<' || r == '>':
+			return "", fmt.Errorf("local part contains %q, which would end the SMTP path and let the rest pass as ESMTP parameters", r)
+		}
+	}
+	if isDotString(local) {
+		return local + "@" + domain, nil
+	}
+	var b strings.Builder
+	b.Grow(len(local) + 3 + len(domain))
+	b.WriteByte('"')
+	for i := 0; i < len(local); i++ {
+		if c := local[i]; c == '\\' || c == '"' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(local[i])
+	}
+	b.WriteString(`"@`)
+	b.WriteString(domain)
+	return b.String(), nil
+}
+
+// isDotString reports whether s is an RFC 5321 Dot-string: atoms of atext joined by single
+// dots, with UTF-8 beyond ASCII counted as atext (RFC 6531).
+func isDotString(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '.' && c < 0x80 && !isAlpha(c) && !isDigit(c) && !strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func hasControl(s string) bool { return strings.ContainsAny(s, "\r\n\x00") }
@@ -128,19 +217,27 @@ func validHeaderName(s string) bool {
 }
 
 // Envelope returns the SMTP envelope: the From address and every recipient address (To, Cc,
-// Bcc, duplicates removed, in that order). It validates m first.
+// Bcc, duplicates removed, in that order), each in the form RFC 5321 section 4.1.2 gives it on
+// MAIL FROM and RCPT TO, ready to go between the angle brackets: a local part that is not a
+// Dot-string quoted, with \ and " escaped (`"john smith"@example.com` stays quoted), an
+// internationalised domain as A-labels. It validates m first, so an address that could add
+// ESMTP parameters or commands (CR, LF, NUL or another control character, '<' or '>') never
+// gets here: the *webinfra.ValidationError names its field and value.
 func (m *Message) Envelope() (from string, rcpts []string, err error) {
 	if err := m.Validate(); err != nil {
 		return "", nil, err
 	}
-	f, _ := netmail.ParseAddress(m.From)
+	path := func(s string) string {
+		a, _ := netmail.ParseAddress(s) // validated above
+		p, _ := envelopePath(a.Address) // likewise
+		return p
+	}
 	for _, a := range slices.Concat(m.To, m.Cc, m.Bcc) {
-		p, _ := netmail.ParseAddress(a)
-		if !slices.Contains(rcpts, p.Address) {
-			rcpts = append(rcpts, p.Address)
+		if p := path(a); !slices.Contains(rcpts, p) {
+			rcpts = append(rcpts, p)
 		}
 	}
-	return f.Address, rcpts, nil
+	return path(m.From), rcpts, nil
 }
 
 // Bytes validates m and renders it as an RFC 5322 message with CRLF line ends, without a Bcc

@@ -387,6 +387,11 @@ func (ss *SMTPSession) closeLocked() {
 // OAUTHBEARER but not XOAUTH2, which Gmail documents for SMTP, so it is written here.
 type xoauth2 struct{ user, token string }
 
+// Format keeps the access token out of any print of the mechanism.
+func (a *xoauth2) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "xoauth2{user: %s, token: %s}", a.user, webinfra.Redacted)
+}
+
 func (a *xoauth2) Start() (string, []byte, error) {
 	return "XOAUTH2", []byte("user=" + a.user + "\x01auth=Bearer " + a.token + "\x01\x01"), nil
 }

@@ -20,6 +20,7 @@ import (
 	cryptorand "crypto/rand"
 	"crypto/sha512"
 	"crypto/subtle"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -50,8 +51,8 @@ const (
 // expanded private key (the clamped scalar and the signing prefix) and the public key, the layout
 // tinc keeps in memory and on disk.
 //
-// A key never prints: String, GoString, every fmt verb and slog give [webinfra.Redacted], like
-// [webinfra.Secret]. The material sits behind a pointer, so printing a struct that holds an
+// A key never prints: String, GoString, every fmt verb, slog and JSON give [webinfra.Redacted],
+// like [webinfra.Secret]. The material sits behind pointers, so printing a struct that holds an
 // Ed25519Key in an unexported field shows an address, never key bytes. Only
 // [Ed25519Key.MarshalPrivate] returns the private half.
 //
@@ -62,7 +63,14 @@ type Ed25519Key struct {
 	m *ed25519Material
 }
 
+// ed25519Material keeps the key bytes one more pointer away: where fmt cannot call Format (an
+// unexported field) and the verb does not suit a pointer (%s, %q, %c...), fmt prints the struct a
+// pointer points to, and here it meets only the address of the bytes.
 type ed25519Material struct {
+	*ed25519Bytes
+}
+
+type ed25519Bytes struct {
 	private [ed25519PrivateSize]byte
 	public  [ed25519PublicSize]byte
 }
@@ -86,7 +94,7 @@ func GenerateEd25519Key(rand io.Reader) (*Ed25519Key, error) {
 // clamp the first half into a scalar, public key = scalar·B. It is RFC 8032 key generation, so
 // the public key equals crypto/ed25519's for the same seed.
 func ed25519KeyFromSeed(seed []byte) *Ed25519Key {
-	m := &ed25519Material{private: sha512.Sum512(seed)}
+	m := &ed25519Material{&ed25519Bytes{private: sha512.Sum512(seed)}}
 	m.private[0] &= 248
 	m.private[31] &= 63
 	m.private[31] |= 64
@@ -133,7 +141,7 @@ func ParseEd25519PrivateKey(data []byte) (*Ed25519Key, error) {
 	if blob[0]&7 != 0 || blob[31]&0xc0 != 0x40 {
 		return nil, fmt.Errorf("mesh: Ed25519 private key: the scalar is not clamped as tinc generates it: %w", webinfra.ErrInvalidArgument)
 	}
-	m := &ed25519Material{}
+	m := &ed25519Material{&ed25519Bytes{}}
 	copy(m.private[:], blob[:ed25519PrivateSize])
 	copy(m.public[:], blob[ed25519PrivateSize:])
 	derived := ed25519ScalarBaseMult(m.private[:32])
@@ -189,6 +197,10 @@ func (Ed25519Key) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(webinfra.R
 
 // LogValue makes slog log [webinfra.Redacted].
 func (Ed25519Key) LogValue() slog.Value { return slog.StringValue(webinfra.Redacted) }
+
+// MarshalJSON encodes [webinfra.Redacted]: JSON is not a key format here; use
+// [Ed25519Key.MarshalPrivate].
+func (Ed25519Key) MarshalJSON() ([]byte, error) { return json.Marshal(webinfra.Redacted) }
 
 // Ed25519PublicKey is a tinc 1.1 Ed25519 public key, the 32-byte encoding of the curve point. It
 // is not secret: String gives the form tinc writes in hosts files.

@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"log/slog"
 
 	"github.com/webinfra/webinfra"
 )
@@ -62,8 +64,10 @@ func MarshalRSAPublicKey(k *rsa.PublicKey) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: rsaPublicType, Bytes: x509.MarshalPKCS1PublicKey(k)})
 }
 
-// Keys are one node's private keys. They never print: every fmt verb shows only which keys are
-// present.
+// Keys are one node's private keys. They never print: String, GoString, every fmt verb, slog and
+// JSON show only which keys are present ("mesh.Keys{RSA: (sensitive), Ed25519: none}"). Both
+// are pointers, so a struct holding Keys in an unexported field, which fmt prints without asking
+// Keys, shows addresses only.
 type Keys struct {
 	// RSA is the tinc 1.0 key; required.
 	RSA *rsa.PrivateKey
@@ -71,9 +75,26 @@ type Keys struct {
 	Ed25519 *Ed25519Key
 }
 
+// String says which keys are present, never their content.
+func (k Keys) String() string {
+	return fmt.Sprintf("mesh.Keys{RSA: %s, Ed25519: %s}", present(k.RSA != nil), present(k.Ed25519 != nil))
+}
+
+// GoString returns the same as [Keys.String].
+func (k Keys) GoString() string { return k.String() }
+
 // Format redacts the keys for every verb.
-func (k Keys) Format(f fmt.State, _ rune) {
-	fmt.Fprintf(f, "mesh.Keys{RSA: %s, Ed25519: %s}", present(k.RSA != nil), present(k.Ed25519 != nil))
+func (k Keys) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
+
+// LogValue makes slog log which keys are present.
+func (k Keys) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("rsa", present(k.RSA != nil)), slog.String("ed25519", present(k.Ed25519 != nil)))
+}
+
+// MarshalJSON encodes which keys are present ({"rsa":"(sensitive)","ed25519":"none"}); the
+// key files are the keys' formats ([MarshalRSAPrivateKey], [Ed25519Key.MarshalPrivate]).
+func (k Keys) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"rsa": present(k.RSA != nil), "ed25519": present(k.Ed25519 != nil)})
 }
 
 func present(ok bool) string {

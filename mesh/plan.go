@@ -112,7 +112,22 @@ type NodePlan struct {
 	// Reason says why Action is needed, for the plan's reader.
 	Reason string
 
-	before map[string]File // the files found, for the plan's before values
+	before map[string]fileSummary // the files found, for the plan's before values
+}
+
+// fileSummary is what a plan shows of a file it found: never the content, so that no key sits
+// in a NodePlan's unexported field, where fmt would print it without asking File.Format.
+type fileSummary struct {
+	fields  webinfra.Fields
+	private bool
+}
+
+func summarize(files map[string]File) map[string]fileSummary {
+	out := make(map[string]fileSummary, len(files))
+	for p, f := range files {
+		out[p] = fileSummary{fields: fileFields(f), private: f.Private()}
+	}
+	return out
 }
 
 // Rollout is the result of [Manager.Plan]: the network with every address allocated and the
@@ -126,6 +141,44 @@ type Rollout struct {
 
 // Empty reports whether nothing is left to do.
 func (r *Rollout) Empty() bool { return len(r.Nodes) == 0 }
+
+// String lists every node's plan (see [NodePlan.String]), one per line after "mesh.Rollout:",
+// without key material.
+func (r *Rollout) String() string {
+	if r == nil {
+		return "mesh.Rollout(nil)"
+	}
+	var b strings.Builder
+	b.WriteString("mesh.Rollout:")
+	for _, np := range r.Nodes {
+		b.WriteString("\n  ")
+		b.WriteString(np.String())
+	}
+	return b.String()
+}
+
+// GoString returns the same as [Rollout.String].
+func (r *Rollout) GoString() string { return r.String() }
+
+// Format prints [Rollout.String] for every verb and flag: fmt's own printing of the struct
+// would show File.Data under a verb that does not suit it, such as %s or %q.
+func (r *Rollout) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(r.String())) }
+
+// String gives the node, the files to put (path, mode, size), the paths to remove and the
+// daemon action with its reason, never file content.
+func (np NodePlan) String() string {
+	put := make([]string, len(np.Put))
+	for i, f := range np.Put {
+		put[i] = f.String()
+	}
+	return fmt.Sprintf("%s: put [%s] remove [%s] then %s (%s)", np.Node, strings.Join(put, ", "), strings.Join(np.Remove, ", "), np.Action, np.Reason)
+}
+
+// GoString returns the same as [NodePlan.String].
+func (np NodePlan) GoString() string { return np.String() }
+
+// Format prints [NodePlan.String] for every verb and flag.
+func (np NodePlan) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(np.String())) }
 
 // Node returns the plan of the named node, or nil when it has no changes.
 func (r *Rollout) Node(name string) *NodePlan {
@@ -213,7 +266,7 @@ func (m *Manager) Plan(ctx context.Context, n *Network, opts *PlanOptions) (*Rol
 		}
 	}
 	for _, name := range removed {
-		np := &NodePlan{Node: name, before: current[name], Reason: "the node left the network"}
+		np := &NodePlan{Node: name, before: summarize(current[name]), Reason: "the node left the network"}
 		for _, p := range slices.Sorted(maps.Keys(current[name])) {
 			if p != filePendingState {
 				np.Remove = append(np.Remove, p)
@@ -333,7 +386,7 @@ func nodeKeys(n *Network, name string, files map[string]File, rotate bool) (Keys
 
 // diff compares a node's files with the desired ones and decides the daemon action.
 func (m *Manager) diff(name string, current map[string]File, want []File) (*NodePlan, error) {
-	np := &NodePlan{Node: name, before: current}
+	np := &NodePlan{Node: name, before: summarize(current)}
 	wanted := map[string]bool{}
 	var reasons []string
 	action := ActionNone
@@ -430,7 +483,7 @@ func (r *Rollout) Plan() webinfra.Plan {
 		for _, f := range np.Put {
 			c := webinfra.Change{Kind: "mesh_file", ID: np.Node + " " + f.Path, Action: webinfra.Create, After: fileFields(f)}
 			if old, ok := np.before[f.Path]; ok {
-				c.Action, c.Before = webinfra.Update, fileFields(old)
+				c.Action, c.Before = webinfra.Update, old.fields
 			}
 			if f.Private() {
 				c.Sensitive = []string{"sha256"}
@@ -438,8 +491,8 @@ func (r *Rollout) Plan() webinfra.Plan {
 			p.Add(c)
 		}
 		for _, path := range np.Remove {
-			c := webinfra.Change{Kind: "mesh_file", ID: np.Node + " " + path, Action: webinfra.Delete, Before: fileFields(np.before[path])}
-			if np.before[path].Private() {
+			c := webinfra.Change{Kind: "mesh_file", ID: np.Node + " " + path, Action: webinfra.Delete, Before: np.before[path].fields}
+			if np.before[path].private {
 				c.Sensitive = []string{"sha256"}
 			}
 			p.Add(c)

@@ -1,8 +1,10 @@
 package mesh
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -11,8 +13,10 @@ import (
 	"github.com/webinfra/webinfra"
 )
 
-// File is one file of a node's tinc directory. It never prints its content: every fmt verb
-// shows the path, mode and size only, because rsa_key.priv is among them.
+// File is one file of a node's tinc directory. It never prints its content: every fmt verb, slog
+// and JSON show the path, mode and size only, because rsa_key.priv is among them. Data is an
+// exported field, so a struct holding a File in an unexported field, which fmt prints without
+// asking File, shows the bytes: keep Files in exported fields.
 type File struct {
 	// Path is slash-separated and relative to the node's tinc directory ("tinc.conf",
 	// "hosts/node_a", "rsa_key.priv").
@@ -26,9 +30,28 @@ type File struct {
 // Private reports whether the file holds a secret (a private key).
 func (f File) Private() bool { return f.Mode&0o077 == 0 }
 
+// String gives the path, mode and size: "rsa_key.priv (0600, 1679 bytes)".
+func (f File) String() string { return fmt.Sprintf("%s (%#o, %d bytes)", f.Path, f.Mode, len(f.Data)) }
+
+// GoString returns the same as [File.String].
+func (f File) GoString() string { return f.String() }
+
 // Format redacts the content for every verb.
-func (f File) Format(s fmt.State, _ rune) {
-	fmt.Fprintf(s, "%s (%#o, %d bytes)", f.Path, f.Mode, len(f.Data))
+func (f File) Format(s fmt.State, _ rune) { _, _ = s.Write([]byte(f.String())) }
+
+// LogValue makes slog log the path, mode and size only.
+func (f File) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("path", f.Path), slog.String("mode", fmt.Sprintf("%#o", f.Mode)), slog.Int("size", len(f.Data)))
+}
+
+// MarshalJSON encodes the path, mode and size ({"path":"rsa_key.priv","mode":"0600","size":1679}),
+// never the content: a File is not stored as JSON.
+func (f File) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Path string `json:"path"`
+		Mode string `json:"mode"`
+		Size int    `json:"size"`
+	}{f.Path, fmt.Sprintf("%#o", f.Mode), len(f.Data)})
 }
 
 // Names of the files in a node's tinc directory.

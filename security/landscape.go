@@ -64,7 +64,10 @@ type LandscapeConfig struct {
 }
 
 // Landscape is a client of Canonical Landscape. It logs in lazily on the first REST call and
-// again when the server answers 401. Safe for concurrent use.
+// again when the server answers 401. Errors never carry credentials: a transport failure's
+// *url.Error names the endpoint with its query replaced by [webinfra.Redacted] (the legacy
+// API signs in the query), and tokens and keys travel only in headers and bodies, which no
+// error quotes. Safe for concurrent use.
 type Landscape struct {
 	cfg  LandscapeConfig
 	base *url.URL
@@ -270,7 +273,7 @@ func (c *Landscape) legacy(ctx context.Context, action string, params url.Values
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err != nil {
-			return err
+			return redactURLError(err)
 		}
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
@@ -291,6 +294,7 @@ func (c *Landscape) do(req *http.Request, op string, out any) error {
 	c.log.Debug("request", "op", op)
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		err = redactURLError(err)
 		if req.Context().Err() != nil {
 			return fmt.Errorf("security: landscape %s: %w", op, req.Context().Err())
 		}
@@ -537,4 +541,34 @@ func (c *Landscape) WaitActivity(ctx context.Context, id int) (Activity, error) 
 		case <-time.After(c.cfg.PollInterval):
 		}
 	}
+}
+
+// redactURLError keeps the signed query of a legacy call out of an error: net/http's *url.Error
+// (from Client.Do, or url.Parse inside NewRequest) quotes the full request URL, which in legacy
+// mode holds access_key_id and signature. It returns a copy whose URL keeps scheme, host and path
+// but has its query replaced by [webinfra.Redacted] and any user info redacted, with the same Op
+// and the same Err, so errors.Is (context.DeadlineExceeded), errors.As (*net.OpError) and
+// net.Error's Timeout still see the cause. Any other error is returned unchanged.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) || ue != err {
+		return err
+	}
+	return &url.Error{Op: ue.Op, URL: redactURL(ue.URL), Err: ue.Err}
+}
+
+// redactURL drops the query and fragment of raw, and the password of its user info. A string
+// that does not parse gives [webinfra.Redacted] alone.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return webinfra.Redacted
+	}
+	hadQuery := u.RawQuery != "" || u.ForceQuery
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	s := u.Redacted()
+	if hadQuery {
+		s += "?" + webinfra.Redacted
+	}
+	return s
 }

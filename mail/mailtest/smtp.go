@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +42,13 @@ type Received struct {
 	User string
 	// TLS reports whether the message came over TLS.
 	TLS bool
+	// MailCommand and RcptCommands are the MAIL and RCPT command lines of the message exactly
+	// as the client sent them, without CRLF ("MAIL FROM:<\"john smith\"@example.com>"), where
+	// From and To hold the paths as go-smtp decoded them (quotes removed). They are recorded on
+	// plain connections only (a server with NoTLS): the tap sits below TLS, so they are empty
+	// for messages sent over TLS.
+	MailCommand  string
+	RcptCommands []string
 }
 
 // SMTPServer is an SMTP server on 127.0.0.1 built on go-smtp, with a throwaway CA for TLS,
@@ -77,7 +85,7 @@ func NewSMTPServer(cfg SMTPServerConfig) (*SMTPServer, error) {
 		return nil, fmt.Errorf("mailtest: listen: %w", err)
 	}
 	s := &SMTPServer{Addr: l.Addr().String(), Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, CA: ca, cfg: cfg}
-	l = &countingListener{Listener: l, s: s}
+	l = &tapListener{Listener: &countingListener{Listener: l, s: s}}
 	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
 	srv.Domain = "localhost"
 	srv.MaxRecipients = 100
@@ -165,16 +173,78 @@ func (l *countingListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
+// tapListener hands out connections that remember the lines the client sent, so that sessions
+// can record their MAIL and RCPT commands byte for byte.
+type tapListener struct{ net.Listener }
+
+func (l *tapListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &tapConn{Conn: c}, nil
+}
+
+// tapConn keeps the command lines read from the client, up to the last 64.
+type tapConn struct {
+	net.Conn
+	mu      sync.Mutex
+	partial []byte
+	lines   []string
+}
+
+func (c *tapConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.partial = append(c.partial, p[:n]...)
+	for {
+		i := bytes.IndexByte(c.partial, '\n')
+		if i < 0 {
+			break
+		}
+		c.lines = append(c.lines, string(bytes.TrimSuffix(c.partial[:i], []byte{'\r'})))
+		c.partial = c.partial[i+1:]
+	}
+	if len(c.lines) > 64 {
+		c.lines = slices.Clone(c.lines[len(c.lines)-64:])
+	}
+	c.mu.Unlock()
+	return n, err
+}
+
+// last returns the last line read that starts with prefix, ignoring case, or "".
+func (c *tapConn) last(prefix string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.lines) - 1; i >= 0; i-- {
+		if l := c.lines[i]; len(l) >= len(prefix) && strings.EqualFold(l[:len(prefix)], prefix) {
+			return l
+		}
+	}
+	return ""
+}
+
+// rawCommand returns the session's last command line starting with prefix, when the session's
+// connection is a tap (no STARTTLS in between).
+func (ss *session) rawCommand(prefix string) string {
+	if tc, ok := ss.c.Conn().(*tapConn); ok {
+		return tc.last(prefix)
+	}
+	return ""
+}
+
 func (s *SMTPServer) newSession(c *smtp.Conn) (smtp.Session, error) {
 	return &session{s: s, c: c}, nil
 }
 
 type session struct {
-	s    *SMTPServer
-	c    *smtp.Conn
-	user string
-	from string
-	to   []string
+	s        *SMTPServer
+	c        *smtp.Conn
+	user     string
+	from     string
+	to       []string
+	mailCmd  string
+	rcptCmds []string
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -227,7 +297,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if ss.needsAuth() && ss.user == "" {
 		return smtp.ErrAuthRequired
 	}
-	ss.from = from
+	ss.from, ss.mailCmd = from, ss.rawCommand("MAIL FROM:")
 	return nil
 }
 
@@ -238,6 +308,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		}
 	}
 	ss.to = append(ss.to, to)
+	if cmd := ss.rawCommand("RCPT TO:"); cmd != "" {
+		ss.rcptCmds = append(ss.rcptCmds, cmd)
+	}
 	return nil
 }
 
@@ -248,12 +321,12 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	_, isTLS := ss.c.TLSConnectionState()
 	ss.s.mu.Lock()
-	ss.s.received = append(ss.s.received, Received{From: ss.from, To: ss.to, Data: b, User: ss.user, TLS: isTLS})
+	ss.s.received = append(ss.s.received, Received{From: ss.from, To: ss.to, Data: b, User: ss.user, TLS: isTLS, MailCommand: ss.mailCmd, RcptCommands: ss.rcptCmds})
 	ss.s.mu.Unlock()
 	return nil
 }
 
-func (ss *session) Reset()        { ss.from, ss.to = "", nil }
+func (ss *session) Reset()        { ss.from, ss.to, ss.mailCmd, ss.rcptCmds = "", nil, "", nil }
 func (ss *session) Logout() error { return nil }
 
 // xoauth2Server checks Gmail's XOAUTH2 initial response: "user=U\x01auth=Bearer T\x01\x01".
