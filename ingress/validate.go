@@ -6,8 +6,8 @@ import (
 	"maps"
 	"net/netip"
 	"net/url"
-	"slices"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
