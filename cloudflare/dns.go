@@ -351,6 +351,11 @@ func matchUnused(actual []existing, used []bool, r Record, owned bool) int {
 
 // sameFields reports whether two records of the same name, type and content need no update.
 func sameFields(a, b Record) bool {
-	return a.TTL == b.TTL && a.Proxied == b.Proxied && a.Priority == b.Priority &&
+	return a.TTL == b.TTL && a.Proxied == b.Proxied && samePriority(a.Priority, b.Priority) &&
 		a.Comment == b.Comment && slices.Equal(a.Tags, b.Tags)
+}
+
+// samePriority compares two optional priorities by value.
+func samePriority(a, b *uint16) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }

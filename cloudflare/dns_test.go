@@ -125,8 +125,8 @@ func TestContentChangeIsAnInPlaceUpdate(t *testing.T) {
 	e := setup(t, 0)
 	d := cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{
 		{Name: "api.example.com", Type: cloudflare.TypeA, Content: "192.0.2.10", Comment: "api"},
-		{Name: "example.com", Type: cloudflare.TypeMX, Content: "smtp.google.com", Priority: 1},
-		{Name: "_sip._tcp.example.com", Type: cloudflare.TypeSRV, Content: "5 5060 sip.example.com", Priority: 10},
+		{Name: "example.com", Type: cloudflare.TypeMX, Content: "smtp.google.com", Priority: new(uint16(1))},
+		{Name: "_sip._tcp.example.com", Type: cloudflare.TypeSRV, Content: "5 5060 sip.example.com", Priority: new(uint16(10))},
 		{Name: "example.com", Type: cloudflare.TypeCAA, Content: `0 issue "letsencrypt.org"`},
 		{Name: "example.com", Type: cloudflare.TypeTXT, Content: "v=spf1 include:_spf.google.com ~all"},
 	}}
@@ -250,4 +250,36 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	assert.ErrorIs(t, err, webinfra.ErrInvalidArgument)
 	_, err = cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret("x"), BatchSize: 5000})
 	assert.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+}
+
+// An MX or SRV without a priority is refused by PlanDNS before any call; priority 0 set
+// explicitly is a valid priority, sent as 0 and read back so that a second plan is empty.
+func TestPriorityUnsetIsRefusedAndZeroIsSent(t *testing.T) {
+	e := setup(t, 0)
+	for _, r := range []cloudflare.Record{
+		{Name: "example.com", Type: cloudflare.TypeMX, Content: "smtp.google.com"},
+		{Name: "_sip._tcp.example.com", Type: cloudflare.TypeSRV, Content: "5 5060 sip.example.com"},
+	} {
+		_, err := e.client.PlanDNS(t.Context(), cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{r}})
+		require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+		assert.Contains(t, err.Error(), "records[0].priority: required for "+string(r.Type))
+	}
+	assert.Empty(t, e.srv.Calls(), "a refused plan made calls")
+
+	d := cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{
+		{Name: "example.com", Type: cloudflare.TypeMX, Content: "smtp.google.com", Priority: new(uint16(0))},
+		{Name: "_sip._tcp.example.com", Type: cloudflare.TypeSRV, Content: "5 5060 sip.example.com", Priority: new(uint16(0))},
+	}}
+	e.converge(t, d)
+	var got []int
+	for _, r := range e.srv.Records(e.zoneID) {
+		switch {
+		case r.Priority != nil:
+			got = append(got, *r.Priority)
+		case r.Type == "SRV":
+			got = append(got, -1) // the SRV's priority lives in data
+		}
+	}
+	assert.Len(t, got, 2)
+	assert.Contains(t, got, 0, "the MX was not sent with priority 0")
 }

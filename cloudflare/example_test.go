@@ -20,7 +20,7 @@ func ExampleClient_PlanDNS() {
 	}
 	desired := cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{
 		{Name: "www.example.com", Type: cloudflare.TypeA, Content: "203.0.113.10", Proxied: true},
-		{Name: "example.com", Type: cloudflare.TypeMX, Content: "smtp.google.com", Priority: 1},
+		{Name: "example.com", Type: cloudflare.TypeMX, Content: "smtp.google.com", Priority: new(uint16(1))},
 	}}
 	ctx := context.Background()
 	plan, err := c.PlanDNS(ctx, desired)

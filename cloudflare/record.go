@@ -43,8 +43,9 @@ type Record struct {
 	TTL int `json:"ttl,omitempty"`
 	// Proxied sends the name's traffic through Cloudflare; only A, AAAA and CNAME can be proxied.
 	Proxied bool `json:"proxied,omitempty"`
-	// Priority is the MX preference or SRV priority (0-65535); ignored for other types.
-	Priority int `json:"priority,omitempty"`
+	// Priority is the MX preference or SRV priority; required for MX and SRV, where nil is an
+	// error (never sent as 0) and a pointer to 0 is the valid priority 0. Ignored for other types.
+	Priority *uint16 `json:"priority,omitempty"`
 	// Comment is a note kept on the record; the ownership marker is added to it.
 	Comment string `json:"comment,omitempty"`
 	// Tags are "name:value" labels kept on the record (paid plans).
@@ -70,7 +71,10 @@ func (r Record) normalized() Record {
 		}
 	}
 	if r.Type != TypeMX && r.Type != TypeSRV {
-		r.Priority = 0
+		r.Priority = nil
+	} else if r.Priority != nil {
+		p := *r.Priority
+		r.Priority = &p
 	}
 	r.Tags = slices.Clone(r.Tags)
 	slices.Sort(r.Tags)
@@ -84,8 +88,8 @@ func (r Record) normalized() Record {
 // fields renders the record's mutable fields for a plan.
 func (r Record) fields() webinfra.Fields {
 	f := webinfra.Fields{"content": r.Content, "ttl": r.TTL, "proxied": r.Proxied}
-	if r.Type == TypeMX || r.Type == TypeSRV {
-		f["priority"] = r.Priority
+	if (r.Type == TypeMX || r.Type == TypeSRV) && r.Priority != nil {
+		f["priority"] = int(*r.Priority)
 	}
 	if r.Comment != "" {
 		f["comment"] = r.Comment
@@ -120,8 +124,8 @@ func (r Record) validate(errs *webinfra.ValidationError, p webinfra.Path, zone s
 	if r.Proxied && r.Type != TypeA && r.Type != TypeAAAA && r.Type != TypeCNAME {
 		errs.Invalid(p.Child("proxied"), r.Proxied, "only A, AAAA and CNAME records can be proxied")
 	}
-	if r.Priority < 0 || r.Priority > 65535 {
-		errs.Invalid(p.Child("priority"), r.Priority, "must be 0-65535")
+	if (r.Type == TypeMX || r.Type == TypeSRV) && r.Priority == nil {
+		errs.Add(p.Child("priority"), nil, "required for "+string(r.Type)+" records (0 is a valid priority, but it must be set)")
 	}
 	if len(r.Comment) > 100 {
 		errs.Invalid(p.Child("comment"), r.Comment[:20]+"...", "longer than 100 characters (the Free plan's limit)")
@@ -133,10 +137,24 @@ func (r Record) validate(errs *webinfra.ValidationError, p webinfra.Path, zone s
 	}
 }
 
-// checkName validates a record name: a DNS subdomain, allowing a leading wildcard and the
-// underscores of service names (_dmarc, _sip._tcp, selector._domainkey).
+// checkName validates a record name: a DNS subdomain of at most 253 bytes whose labels are 1 to
+// 63 bytes (RFC 1035; the apimachinery check bounds only the whole name), allowing a leading
+// wildcard and the underscores of service names (_dmarc, _sip._tcp, selector._domainkey).
 func checkName(name string) []string {
 	n := strings.TrimPrefix(name, "*.")
+	return checkHostname(n)
+}
+
+// checkHostname validates a host name as checkName does, without the wildcard.
+func checkHostname(n string) []string {
+	if len(n) > 253 {
+		return []string{fmt.Sprintf("%d bytes, more than 253", len(n))}
+	}
+	for l := range strings.SplitSeq(n, ".") {
+		if len(l) > 63 {
+			return []string{fmt.Sprintf("label %q is %d bytes, more than 63", l, len(l))}
+		}
+	}
 	return validation.IsDNS1123SubdomainWithUnderscore(n)
 }
 
@@ -156,7 +174,7 @@ func checkContent(typ RecordType, content string) string {
 		}
 	case TypeCNAME, TypeMX, TypeNS:
 		h := strings.TrimSuffix(strings.ToLower(content), ".")
-		if msgs := validation.IsDNS1123SubdomainWithUnderscore(h); len(msgs) > 0 {
+		if msgs := checkHostname(h); len(msgs) > 0 {
 			return "not a hostname: " + msgs[0]
 		}
 	case TypeTXT:
@@ -193,7 +211,7 @@ func parseSRV(content string) (srvData, error) {
 		return srvData{}, fmt.Errorf("weight and port must be 0-65535")
 	}
 	target := strings.TrimSuffix(strings.ToLower(f[2]), ".")
-	if target != "" && len(validation.IsDNS1123SubdomainWithUnderscore(target)) > 0 {
+	if target != "" && len(checkHostname(target)) > 0 {
 		return srvData{}, fmt.Errorf("target %q is not a hostname", f[2])
 	}
 	return srvData{Weight: w, Port: port, Target: target}, nil

@@ -27,7 +27,7 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		{Name: "x.example.com", Type: "PTR", Content: "y"},
 		{Name: "exa mple.example.com", Type: cloudflare.TypeA, Content: "192.0.2.9"},
 		{Name: "c.example.com", Type: cloudflare.TypeTXT, Content: "x", Comment: strings.Repeat("c", 90)},
-		{Name: "mx.example.com", Type: cloudflare.TypeMX, Content: "mail.example.com", Priority: 70000},
+		{Name: "mx.example.com", Type: cloudflare.TypeMX, Content: "mail.example.com"},
 	}}
 	err := d.Validate()
 	require.Error(t, err)
@@ -46,7 +46,7 @@ func TestValidateNamesEveryProblem(t *testing.T) {
 		`records[11].type: invalid value "PTR": supported values:`,
 		`records[12].name: invalid value "exa mple.example.com": not a DNS name`,
 		`records[13].comment:`,
-		`records[14].priority: invalid value "70000": must be 0-65535`,
+		`records[14].priority: required for MX records (0 is a valid priority, but it must be set)`,
 	} {
 		assert.Contains(t, err.Error(), want)
 	}
@@ -58,7 +58,7 @@ func TestValidDNS(t *testing.T) {
 		{Name: "*.example.com", Type: cloudflare.TypeCNAME, Content: "example.com", Proxied: true},
 		{Name: "google._domainkey.example.com", Type: cloudflare.TypeTXT, Content: "v=DKIM1; k=rsa; p=MIIB"},
 		{Name: "_dmarc.example.com", Type: cloudflare.TypeTXT, Content: "v=DMARC1; p=quarantine"},
-		{Name: "example.com", Type: cloudflare.TypeMX, Content: "smtp.google.com.", Priority: 0},
+		{Name: "example.com", Type: cloudflare.TypeMX, Content: "smtp.google.com.", Priority: new(uint16(0))},
 		{Name: "example.com", Type: cloudflare.TypeCAA, Content: `128 issuewild "pki.goog"`},
 		{Name: "sub.example.com", Type: cloudflare.TypeNS, Content: "ns1.example.net", TTL: 86400},
 	}}
@@ -85,3 +85,31 @@ func FuzzValidate(f *testing.F) {
 		_ = d.Validate()
 	})
 }
+
+// A label over 63 bytes or a name over 253, in a record's name, a zone, a hostname content or an
+// SRV target, is refused by Validate, so Plan and Apply make no call with it.
+func TestValidateRefusesLongLabelsAndNames(t *testing.T) {
+	long := strings.Repeat("a", 64)
+	name254 := strings.Repeat("abcdefg.", 29) + "example.com" // 243 + 11
+	name254 = strings.Repeat("x", 254-len(name254)) + name254
+	require.Len(t, name254, 254+0)
+	for _, tc := range []struct {
+		d    cloudflare.DNS
+		path string
+	}{
+		{cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{{Name: long + ".example.com", Type: cloudflare.TypeA, Content: "192.0.2.1"}}}, "records[0].name"},
+		{cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{{Name: "*." + long + ".example.com", Type: cloudflare.TypeA, Content: "192.0.2.1"}}}, "records[0].name"},
+		{cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{{Name: name254, Type: cloudflare.TypeA, Content: "192.0.2.1"}}}, "records[0].name"},
+		{cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{{Name: "www.example.com", Type: cloudflare.TypeCNAME, Content: long + ".example.net"}}}, "records[0].content"},
+		{cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{{Name: "_sip._tcp.example.com", Type: cloudflare.TypeSRV, Content: "5 5060 " + long + ".example.net", Priority: mxPriority(1)}}}, "records[0].content"},
+		{cloudflare.DNS{Zone: long + ".com"}, "zone"},
+	} {
+		err := tc.d.Validate()
+		require.ErrorIs(t, err, webinfra.ErrInvalidArgument, tc.path)
+		assert.Contains(t, err.Error(), tc.path+": ")
+	}
+	ok := cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{{Name: strings.Repeat("a", 63) + ".example.com", Type: cloudflare.TypeA, Content: "192.0.2.1"}}}
+	assert.NoError(t, ok.Validate())
+}
+
+func mxPriority(p uint16) *uint16 { return &p }

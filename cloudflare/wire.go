@@ -35,7 +35,10 @@ func toWire(r Record, id string) (wireRecord, error) {
 		w.Proxied = &proxied
 		w.Content = r.Content
 	case TypeMX:
-		prio := r.Priority
+		if r.Priority == nil {
+			return w, fmt.Errorf("MX record %q without a priority", r.Name)
+		}
+		prio := int(*r.Priority)
 		w.Priority = &prio
 		w.Content = r.Content
 	case TypeSRV:
@@ -43,7 +46,10 @@ func toWire(r Record, id string) (wireRecord, error) {
 		if err != nil {
 			return w, err
 		}
-		w.Data, _ = json.Marshal(map[string]any{"priority": r.Priority, "weight": d.Weight, "port": d.Port, "target": d.Target})
+		if r.Priority == nil {
+			return w, fmt.Errorf("SRV record %q without a priority", r.Name)
+		}
+		w.Data, _ = json.Marshal(map[string]any{"priority": *r.Priority, "weight": d.Weight, "port": d.Port, "target": d.Target})
 	case TypeCAA:
 		d, err := parseCAA(r.Content)
 		if err != nil {
@@ -67,19 +73,21 @@ func fromWire(raw []byte) (wireRecord, Record, error) {
 	if w.Proxied != nil {
 		r.Proxied = *w.Proxied
 	}
-	if w.Priority != nil {
-		r.Priority = *w.Priority
+	if w.Priority != nil && *w.Priority >= 0 && *w.Priority <= 65535 {
+		r.Priority = new(uint16(*w.Priority))
 	}
 	switch r.Type {
 	case TypeSRV:
 		var d struct {
-			Priority int    `json:"priority"`
+			Priority *int   `json:"priority"`
 			Weight   int    `json:"weight"`
 			Port     int    `json:"port"`
 			Target   string `json:"target"`
 		}
 		if len(w.Data) > 0 && json.Unmarshal(w.Data, &d) == nil {
-			r.Priority = d.Priority
+			if d.Priority != nil && *d.Priority >= 0 && *d.Priority <= 65535 {
+				r.Priority = new(uint16(*d.Priority))
+			}
 			r.Content = srvData{Weight: d.Weight, Port: d.Port, Target: d.Target}.content()
 		}
 	case TypeCAA:

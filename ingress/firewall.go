@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/internal/ifname"
 )
 
 // FirewallTable is the nftables table (family inet) the firewall ruleset lives in when
@@ -56,7 +57,8 @@ type FirewallSpec struct {
 	// and 443.
 	Ports []uint16 `json:"ports,omitempty"`
 	// MeshInterface is the tinc interface of the mesh, where forwarded packets leave and get
-	// masqueraded; required.
+	// masqueraded; required, not lo. Interface names here are 1 to 15 letters, digits, '_', '-'
+	// or '.', not "." or "..", so that none can end a string or a statement of the ruleset.
 	MeshInterface string `json:"meshInterface"`
 	// PublicInterfaces are where public traffic arrives; empty means every interface except
 	// MeshInterface and lo.
@@ -129,25 +131,21 @@ func (s *FirewallSpec) Validate() error {
 	}
 	if s.MeshInterface == "" {
 		errs.Required(webinfra.NewPath("meshInterface"))
-	} else if !firewallIfaceOK(s.MeshInterface) || s.MeshInterface == "lo" {
-		errs.Invalid(webinfra.NewPath("meshInterface"), s.MeshInterface, firewallIfaceMsg+", not lo")
+	} else if err := ifname.Check(s.MeshInterface); err != nil {
+		errs.Addf(webinfra.NewPath("meshInterface"), s.MeshInterface, "%s: %v", ifname.Msg, err)
+	} else if s.MeshInterface == "lo" {
+		errs.Invalid(webinfra.NewPath("meshInterface"), s.MeshInterface, "is the loopback interface")
 	}
 	for i, name := range s.PublicInterfaces {
 		p := webinfra.NewPath("publicInterfaces").Index(i)
-		switch {
-		case !firewallIfaceOK(name):
-			errs.Invalid(p, name, firewallIfaceMsg)
+		switch err := ifname.Check(name); {
+		case err != nil:
+			errs.Addf(p, name, "%s: %v", ifname.Msg, err)
 		case name == s.MeshInterface:
 			errs.Invalid(p, name, "is the mesh interface")
 		}
 	}
 	return errs.Err()
-}
-
-const firewallIfaceMsg = "not a network interface name (1 to 15 characters, no '/', ':', '%', quotes or spaces)"
-
-func firewallIfaceOK(name string) bool {
-	return name != "" && len(name) <= 15 && !strings.ContainsAny(name, "/ \t\n:%\"'\\*")
 }
 
 func firewallFamily(is4 bool) string {

@@ -30,10 +30,10 @@ func TestFirewallValidate(t *testing.T) {
 			s.MeshInterface = "lo"
 			s.PublicInterfaces = []string{"eth 0"}
 		}, []string{
-			"meshInterface: not a network interface name (1 to 15 characters, no '/', ':', '%', quotes or spaces), not lo",
+			"meshInterface: is the loopback interface",
 			"ports[1]: want 1 to 65535",
 			"ports[2]: duplicate of ports[0]",
-			"publicInterfaces[0]: not a network interface name (1 to 15 characters, no '/', ':', '%', quotes or spaces)",
+			"publicInterfaces[0]: not a network interface name (1 to 15 letters, digits, '_', '-' or '.', not \".\" or \"..\"): character \" \" at offset 3",
 			"sources[4]: has host bits set (want 10.0.0.0/8)",
 			"sources[5]: not a prefix",
 			"table: want letters, digits and '_', starting with a letter, at most 64",

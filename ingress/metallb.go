@@ -11,6 +11,7 @@ import (
 	k8svalidation "k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/internal/ifname"
 )
 
 // MetalLBAPIVersion is the apiVersion of every MetalLB object this package produces.
@@ -82,7 +83,8 @@ type PoolSpec struct {
 // PoolL2 holds the options of an L2Advertisement. The zero value announces from every node on
 // every interface.
 type PoolL2 struct {
-	// Interfaces limits the announcements to these node interfaces; empty means all.
+	// Interfaces limits the announcements to these node interfaces; empty means all. Each is 1
+	// to 15 letters, digits, '_', '-' or '.', not "." or "..".
 	Interfaces []string `json:"interfaces,omitempty"`
 	// NodeSelector limits the announcing nodes to those with these labels; empty means all.
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
@@ -229,8 +231,8 @@ func (s *PoolSpec) validate(errs *webinfra.ValidationError, p webinfra.Path) []p
 
 func (l *PoolL2) validate(errs *webinfra.ValidationError, p webinfra.Path) {
 	for i, name := range l.Interfaces {
-		if name == "" || len(name) > 15 || strings.ContainsAny(name, "/ \t\n:%") {
-			errs.Invalid(p.Child("interfaces").Index(i), name, "not a network interface name (at most 15 characters, no '/', ':', '%' or spaces)")
+		if err := ifname.Check(name); err != nil {
+			errs.Addf(p.Child("interfaces").Index(i), name, "%s: %v", ifname.Msg, err)
 		}
 	}
 	poolValidateSelector(errs, p.Child("nodeSelector"), l.NodeSelector)

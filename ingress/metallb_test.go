@@ -82,7 +82,7 @@ func TestPoolsValidate(t *testing.T) {
 			p.Pools[0].L2 = &ingress.PoolL2{Interfaces: []string{"tinc0", "a b"}, NodeSelector: map[string]string{"bad key!": "v"}}
 			p.Pools[1].BGP = &ingress.PoolBGP{Peers: []string{"Peer_1"}, Communities: []string{""}, AggregationLength: new(int32(33)), AggregationLengthV6: new(int32(112))}
 		}, []string{
-			"pools[0].l2.interfaces[1]: not a network interface name (at most 15 characters, no '/', ':', '%' or spaces)",
+			"pools[0].l2.interfaces[1]: not a network interface name (1 to 15 letters, digits, '_', '-' or '.', not \".\" or \"..\"): character \" \" at offset 1",
 			"pools[0].l2.nodeSelector[bad key!]: label key: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
 			"pools[1].bgp.aggregationLength: want 0 to 32",
 			"pools[1].bgp.aggregationLengthV6: shorter than the prefix length of pools[1].addresses[0] (fd00:250::/120)",

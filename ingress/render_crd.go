@@ -17,7 +17,8 @@ const CRDAPIVersion = "traefik.io/v1alpha1"
 
 // ServiceRef names the Kubernetes Service an IngressRoute sends a Traefik service's traffic to.
 type ServiceRef struct {
-	// Name of the Kubernetes Service, in the routes' namespace (required).
+	// Name of the Kubernetes Service, in the routes' namespace (required, a DNS-1035 label as
+	// Kubernetes requires of Service names).
 	Name string
 	// Port of the Service (1 to 65535, required).
 	Port int
@@ -25,7 +26,7 @@ type ServiceRef struct {
 
 // CRDOptions says how [Dynamic.CRDs] maps the configuration onto Kubernetes objects.
 type CRDOptions struct {
-	// Namespace of every object (required).
+	// Namespace of every object (required, a DNS-1123 label).
 	Namespace string
 	// Services maps each Traefik service name used by a router to a Kubernetes Service, since
 	// IngressRoutes reach Services, not URLs (required for every referenced service).
@@ -44,6 +45,8 @@ func (d *Dynamic) CRDs(o CRDOptions) ([]*unstructured.Unstructured, error) {
 	var errs webinfra.ValidationError
 	if o.Namespace == "" {
 		errs.Required(webinfra.NewPath("namespace"))
+	} else if problems := k8svalidation.IsDNS1123Label(o.Namespace); len(problems) > 0 {
+		errs.Invalid(webinfra.NewPath("namespace"), o.Namespace, strings.Join(problems, "; "))
 	}
 	for _, name := range sortedKeys(d.HTTP.Routers) {
 		svc := d.HTTP.Routers[name].Service
@@ -54,6 +57,8 @@ func (d *Dynamic) CRDs(o CRDOptions) ([]*unstructured.Unstructured, error) {
 			errs.Addf(p, nil, "no Kubernetes Service given for the service of router %q", name)
 		case ref.Name == "":
 			errs.Required(p.Child("name"))
+		case len(k8svalidation.IsDNS1035Label(ref.Name)) > 0:
+			errs.Invalid(p.Child("name"), ref.Name, strings.Join(k8svalidation.IsDNS1035Label(ref.Name), "; "))
 		case ref.Port < 1 || ref.Port > 65535:
 			errs.Invalid(p.Child("port"), ref.Port, "want 1 to 65535")
 		}

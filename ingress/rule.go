@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	k8svalidation "k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/webinfra/webinfra"
 )
 
@@ -477,7 +479,11 @@ func checkMatcher(name string, args []string) *matcherError {
 	}
 	v := args[0]
 	switch name {
-	case "Host", "HostRegexp":
+	case "Host":
+		if msg := checkHost(v); msg != "" {
+			return &matcherError{0, fmt.Sprintf("Host value %q: %s", v, msg)}
+		}
+	case "HostRegexp":
 		for i := range len(v) {
 			if v[i] >= utf8.RuneSelf {
 				return &matcherError{0, fmt.Sprintf("%s value %q has non-ASCII characters (use the punycode form)", name, v)}
@@ -517,4 +523,32 @@ func joinInts(ns []int) string {
 		s[i] = strconv.Itoa(n)
 	}
 	return strings.Join(s, " or ")
+}
+
+// checkHost returns "" when h is a host a Host matcher or a Host header can name: an IP address
+// (IPv6 bare or in brackets) or a DNS name of labels of 1 to 63 ASCII letters, digits and '-'
+// (not first or last), at most 253 bytes, with an optional final dot; otherwise it says why not.
+// Non-ASCII names must be given in their punycode form.
+func checkHost(h string) string {
+	if _, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")); err == nil {
+		if strings.Contains(h, "%") {
+			return "a zoned address is not a host"
+		}
+		return ""
+	}
+	for i := range len(h) {
+		if h[i] >= utf8.RuneSelf {
+			return "has non-ASCII characters (use the punycode form)"
+		}
+	}
+	name := strings.ToLower(strings.TrimSuffix(h, "."))
+	if problems := k8svalidation.IsDNS1123Subdomain(name); len(problems) > 0 {
+		return "not a host name: " + strings.Join(problems, "; ")
+	}
+	for l := range strings.SplitSeq(name, ".") {
+		if len(l) > 63 {
+			return fmt.Sprintf("label %q is %d bytes, more than 63", l, len(l))
+		}
+	}
+	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	k8svalidation "k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/webinfra/webinfra"
@@ -62,7 +63,8 @@ type StaticOptions struct {
 	NoFileWatch bool
 	// KubernetesCRD enables the kubernetesCRD provider (IngressRoute, Middleware, TLSOption).
 	KubernetesCRD bool
-	// KubernetesNamespaces limits the kubernetesCRD provider to these namespaces; empty means all.
+	// KubernetesNamespaces limits the kubernetesCRD provider to these namespaces (DNS-1123
+	// labels); empty means all.
 	KubernetesNamespaces []string
 	// ThrottleDuration is providers.providersThrottleDuration; 0 means [DefaultThrottle] and
 	// [UpstreamThrottle] (any negative value) leaves Traefik's default of 2s.
@@ -256,10 +258,12 @@ func NewStatic(o StaticOptions) (*Static, error) {
 	checkPrefixes(&errs, webinfra.NewPath("proxyProtocolTrustedIPs"), o.ProxyProtocolTrustedIPs)
 	if o.FileDirectory != "" && !filepath.IsAbs(o.FileDirectory) {
 		errs.Invalid(webinfra.NewPath("fileDirectory"), o.FileDirectory, "must be an absolute path")
+	} else if hasControl(o.FileDirectory) {
+		errs.Invalid(webinfra.NewPath("fileDirectory"), o.FileDirectory, "holds a line break or another control character")
 	}
 	for i, ns := range o.KubernetesNamespaces {
-		if ns == "" || strings.ContainsAny(ns, " /,") {
-			errs.Invalid(webinfra.NewPath("kubernetesNamespaces").Index(i), ns, "not a namespace name")
+		if problems := k8svalidation.IsDNS1123Label(ns); len(problems) > 0 {
+			errs.Invalid(webinfra.NewPath("kubernetesNamespaces").Index(i), ns, "not a namespace name: "+strings.Join(problems, "; "))
 		}
 	}
 	if o.KubernetesNamespaces != nil && !o.KubernetesCRD {
@@ -271,6 +275,8 @@ func NewStatic(o StaticOptions) (*Static, error) {
 	}
 	if o.AccessLog != nil && o.AccessLog.FilePath != "" && !filepath.IsAbs(o.AccessLog.FilePath) {
 		errs.Invalid(webinfra.NewPath("accessLog", "filePath"), o.AccessLog.FilePath, "must be an absolute path")
+	} else if o.AccessLog != nil && hasControl(o.AccessLog.FilePath) {
+		errs.Invalid(webinfra.NewPath("accessLog", "filePath"), o.AccessLog.FilePath, "holds a line break or another control character")
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err

@@ -6,8 +6,10 @@ import (
 	"maps"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/webinfra/webinfra"
 )
@@ -17,8 +19,11 @@ import (
 // `http.routers[www].service`. It finds what real Traefik only logs while it keeps serving:
 // routers whose service or middleware is missing (Traefik disables the router), rules that do
 // not parse or whose matchers are invalid (disabled), services without servers (503), unknown TLS
-// options, and malformed middlewares. References holding '@' (another provider's objects) are
-// not checked. Validate is pure and does no I/O.
+// options, and malformed middlewares. Names of routers, services, middlewares, TLS options and
+// entry points are letters, digits, '_' and '-' (references may add "@provider"), and Host
+// values of rules are host names or IP addresses, so that no value changes the structure of
+// the rendered file, labels or custom resources. References holding '@' (another provider's
+// objects) are not resolved. Validate is pure and does no I/O.
 func (d *Dynamic) Validate() error {
 	var errs webinfra.ValidationError
 	d.validate(&errs)
@@ -46,10 +51,29 @@ func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }
 
+// traefikName is what Validate accepts as the name of a router, service, middleware, TLS
+// option or entry point: it is rendered as a YAML key, a label path element (where a '.' would
+// start another element: traefik.http.routers.NAME.rule) and, mapped, a Kubernetes name, so it
+// holds no '.', white space, control character, quote, brace or other separator.
+var traefikName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// traefikRef is a reference to such a name, optionally in another provider ("auth@file").
+var traefikRef = regexp.MustCompile(`^[A-Za-z0-9_-]+(@[A-Za-z0-9_-]+)?$`)
+
+const traefikNameMsg = "a name must be non-empty letters, digits, '_' or '-'"
+
 func validateName(errs *webinfra.ValidationError, p webinfra.Path, name string) {
-	if name == "" || strings.ContainsAny(name, "@ \t\n") {
-		errs.Invalid(p, name, "a name must be non-empty, without '@' or spaces")
+	if !traefikName.MatchString(name) {
+		errs.Invalid(p, name, traefikNameMsg)
 	}
+}
+
+// hasControl reports whether s holds a control character other than tab (a line break among
+// them) or a Unicode line or paragraph separator.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return r != '\t' && unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+	})
 }
 
 func (d *Dynamic) validateRouter(errs *webinfra.ValidationError, p webinfra.Path, name string, r Router) {
@@ -67,6 +91,8 @@ func (d *Dynamic) validateRouter(errs *webinfra.ValidationError, p webinfra.Path
 	switch {
 	case r.Service == "":
 		errs.Required(p.Child("service"))
+	case !traefikRef.MatchString(r.Service):
+		errs.Invalid(p.Child("service"), r.Service, traefikNameMsg+", optionally with @provider")
 	case strings.Contains(r.Service, "@"):
 	default:
 		if _, ok := d.HTTP.Services[r.Service]; !ok {
@@ -77,6 +103,8 @@ func (d *Dynamic) validateRouter(errs *webinfra.ValidationError, p webinfra.Path
 		switch {
 		case m == "":
 			errs.Invalid(p.Child("middlewares").Index(i), m, "empty middleware name")
+		case !traefikRef.MatchString(m):
+			errs.Invalid(p.Child("middlewares").Index(i), m, traefikNameMsg+", optionally with @provider")
 		case strings.Contains(m, "@"):
 		default:
 			if _, ok := d.HTTP.Middlewares[m]; !ok {
@@ -85,14 +113,16 @@ func (d *Dynamic) validateRouter(errs *webinfra.ValidationError, p webinfra.Path
 		}
 	}
 	for i, ep := range r.EntryPoints {
-		if ep == "" || strings.ContainsAny(ep, "@ \t\n") {
-			errs.Invalid(p.Child("entryPoints").Index(i), ep, "not an entry point name")
+		if !traefikName.MatchString(ep) {
+			errs.Invalid(p.Child("entryPoints").Index(i), ep, "not an entry point name: "+traefikNameMsg)
 		}
 	}
 	if r.Priority < 0 {
 		errs.Invalid(p.Child("priority"), r.Priority, "must not be negative")
 	}
-	if r.TLS != nil && r.TLS.Options != "" && r.TLS.Options != "default" && !strings.Contains(r.TLS.Options, "@") {
+	if r.TLS != nil && r.TLS.Options != "" && !traefikRef.MatchString(r.TLS.Options) {
+		errs.Invalid(p.Child("tls").Child("options"), r.TLS.Options, traefikNameMsg+", optionally with @provider")
+	} else if r.TLS != nil && r.TLS.Options != "" && r.TLS.Options != "default" && !strings.Contains(r.TLS.Options, "@") {
 		if _, ok := d.TLS.Options[r.TLS.Options]; !ok {
 			errs.Invalid(p.Child("tls").Child("options"), r.TLS.Options, "no such TLS option in tls.options")
 		}
@@ -138,6 +168,11 @@ func validateService(errs *webinfra.ValidationError, p webinfra.Path, name strin
 		if hc.Port < 0 || hc.Port > 65535 {
 			errs.Invalid(hp.Child("port"), hc.Port, "want 1 to 65535, or 0 for the server's")
 		}
+		if hc.Hostname != "" {
+			if msg := checkHost(hc.Hostname); msg != "" {
+				errs.Invalid(hp.Child("hostname"), hc.Hostname, msg)
+			}
+		}
 		if hc.Scheme != "" && hc.Scheme != "http" && hc.Scheme != "https" && hc.Scheme != "h2c" {
 			errs.NotSupported(hp.Child("scheme"), hc.Scheme, []string{"http", "https", "h2c"})
 		}
@@ -153,7 +188,7 @@ func validateService(errs *webinfra.ValidationError, p webinfra.Path, name strin
 			if st.Cookie.MaxAge < 0 {
 				errs.Invalid(cp.Child("maxAge"), st.Cookie.MaxAge, "must not be negative")
 			}
-			if strings.ContainsAny(st.Cookie.Name, " \t\n;,=") {
+			if strings.ContainsAny(st.Cookie.Name, " \t\n;,=\"") || hasControl(st.Cookie.Name) {
 				errs.Invalid(cp.Child("name"), st.Cookie.Name, "not a cookie name")
 			}
 		}
@@ -214,11 +249,11 @@ func validateMiddleware(errs *webinfra.ValidationError, p webinfra.Path, name st
 			m    map[string]string
 		}{{"customRequestHeaders", h.CustomRequestHeaders}, {"customResponseHeaders", h.CustomResponseHeaders}} {
 			for _, k := range sortedKeys(f.m) {
-				if k == "" || strings.ContainsAny(k, " \t\r\n:") {
+				if k == "" || strings.ContainsAny(k, " \t\r\n:") || hasControl(k) {
 					errs.Invalid(hp.Child(f.name).Key(k), k, "not a header name")
 				}
-				if strings.ContainsAny(f.m[k], "\r\n") {
-					errs.Invalid(hp.Child(f.name).Key(k), f.m[k], "header value holds a line break")
+				if hasControl(f.m[k]) {
+					errs.Invalid(hp.Child(f.name).Key(k), f.m[k], "header value holds a line break or another control character")
 				}
 			}
 		}
@@ -254,8 +289,8 @@ func validateMiddleware(errs *webinfra.ValidationError, p webinfra.Path, name st
 		seen := map[string]int{}
 		for i, u := range b.Users {
 			up := bp.Child("users").Index(i)
-			if u.Name == "" || strings.ContainsAny(u.Name, ":\r\n") {
-				errs.Invalid(up, u.Name, "a user name must be non-empty, without ':' or line breaks")
+			if u.Name == "" || strings.ContainsAny(u.Name, ":") || hasControl(u.Name) {
+				errs.Invalid(up, u.Name, "a user name must be non-empty, without ':', line breaks or other control characters")
 			}
 			if j, ok := seen[u.Name]; ok {
 				errs.Duplicate(up, u.Name, bp.Child("users").Index(j))

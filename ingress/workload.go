@@ -113,7 +113,7 @@ func (s WorkloadSpec) Validate() error {
 	for _, msg := range k8svalidation.IsDNS1035Label(s.Name) {
 		errs.Invalid(webinfra.NewPath("name"), s.Name, msg)
 	}
-	if strings.ContainsAny(s.Image, " \t\n") {
+	if strings.ContainsAny(s.Image, " \t\n") || hasControl(s.Image) {
 		errs.Invalid(webinfra.NewPath("image"), s.Image, "not an image reference")
 	}
 	ports := map[int32]webinfra.Path{}

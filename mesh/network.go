@@ -26,7 +26,9 @@ type Network struct {
 	Reserved []netip.Prefix `json:"reserved,omitempty"`
 	// Port is the TCP and UDP port tincd listens on; 0 means [DefaultPort].
 	Port int `json:"port,omitempty"`
-	// Interface is the name of the tun device; "" means the network name. At most 15 characters.
+	// Interface is the name of the tun device; "" means the network name. 1 to 15 letters,
+	// digits, '_', '-' or '.', not "." or ".." (names Linux accepts that need no quoting in
+	// tinc.conf or an nftables ruleset).
 	Interface string `json:"interface,omitempty"`
 	// Cipher and Digest protect the data channel (tinc 1.0, OpenSSL names); "" means
 	// "aes-256-cbc" and "sha256" instead of tinc 1.0's blowfish and sha1.
@@ -49,8 +51,10 @@ type Network struct {
 
 // Node is one server of the mesh.
 type Node struct {
-	// Name is the node's name, for example its Kubernetes node name. It maps to a tinc name by
-	// [TincName] ('-' and '.' become '_'); two nodes may not map to the same tinc name.
+	// Name is the node's name, for example its Kubernetes node name: letters, digits, '_', '-'
+	// and '.', not starting with '.', at most 255 bytes (it names the node's directory in a
+	// [Dir]). It maps to a tinc name by [TincName] ('-' and '.' become '_'); two nodes may not
+	// map to the same tinc name, nor to tinc names that differ only in case.
 	Name string `json:"name"`
 	// Endpoints are the public addresses other nodes dial ("203.0.113.10", "host.example.com",
 	// "[2001:db8::1]:655" or "198.51.100.7:6655"); a port in an endpoint overrides the network's.

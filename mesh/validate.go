@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/webinfra/webinfra"
+	"github.com/webinfra/webinfra/internal/ifname"
 	"github.com/webinfra/webinfra/internal/netaddr"
 )
 
@@ -19,6 +20,10 @@ var (
 	hostname    = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$`)
 	algorithm   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 )
+
+// maxNodeName is the longest node name: NAME_MAX, since the name is a file name (the node's
+// directory in a [Dir], its host file).
+const maxNodeName = 255
 
 // Validate checks the network and reports every problem in one *webinfra.ValidationError (which
 // matches webinfra.ErrInvalidArgument), each naming its field path, for example
@@ -39,8 +44,10 @@ func (n *Network) validate(errs *webinfra.ValidationError) {
 	if n.Port < 0 || n.Port > 65535 {
 		errs.Invalid(webinfra.NewPath("port"), n.Port, "want 1 to 65535, or 0 for 655")
 	}
-	if n.Interface != "" && (len(n.Interface) > 15 || strings.ContainsAny(n.Interface, "/ \t\n:%")) {
-		errs.Invalid(webinfra.NewPath("interface"), n.Interface, "not a network interface name (at most 15 characters, no '/', ':', '%' or spaces)")
+	if n.Interface != "" {
+		if err := ifname.Check(n.Interface); err != nil {
+			errs.Addf(webinfra.NewPath("interface"), n.Interface, "%s: %v", ifname.Msg, err)
+		}
 	}
 	for _, f := range []struct{ name, value string }{{"cipher", n.Cipher}, {"digest", n.Digest}} {
 		if f.value != "" && !algorithm.MatchString(f.value) {
@@ -136,6 +143,7 @@ func (n *Network) validateNodes(errs *webinfra.ValidationError) {
 		errs.Add(p, nil, "at least one node is required")
 	}
 	names := map[string]webinfra.Path{}
+	folded := map[string]webinfra.Path{} // tinc names in lower case: host files that differ only in case
 	addrs := map[netip.Addr]webinfra.Path{}
 	type owned struct {
 		prefix netip.Prefix
@@ -151,10 +159,21 @@ func (n *Network) validateNodes(errs *webinfra.ValidationError) {
 			errs.Required(np.Child("name"))
 		case !tincName.MatchString(tn):
 			errs.Invalid(np.Child("name"), node.Name, "want letters, digits, '_', '-' or '.'")
+		case node.Name[0] == '.':
+			// The node's directory in a [Dir] is named after it: "." and ".." would be the
+			// root or its parent, and other dot names are hidden entries.
+			errs.Invalid(np.Child("name"), node.Name, "must not start with '.' (it names the node's directory)")
+		case len(node.Name) > maxNodeName:
+			errs.Addf(np.Child("name"), node.Name, "%d bytes, more than %d (it names the node's directory and host file)", len(node.Name), maxNodeName)
 		case dup:
 			errs.Addf(np.Child("name"), node.Name, "maps to tinc name %q, as %s does", tn, first)
 		default:
 			names[tn] = np.Child("name")
+			if first, dup := folded[strings.ToLower(tn)]; dup {
+				errs.Addf(np.Child("name"), node.Name, "maps to tinc name %q, which differs only in case from that of %s (host files would collide on a case-insensitive file system)", tn, first)
+			} else {
+				folded[strings.ToLower(tn)] = np.Child("name")
+			}
 		}
 		for j, e := range node.Endpoints {
 			if _, _, err := splitEndpoint(e); err != nil {

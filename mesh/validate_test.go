@@ -83,7 +83,7 @@ func TestValidateInvalid(t *testing.T) {
 		{"port too large", func(n *mesh.Network) { n.Port = 65536 }, "port", "want 1 to 65535"},
 		{"port negative", func(n *mesh.Network) { n.Port = -1 }, "port", "want 1 to 65535"},
 		{"interface with slash", func(n *mesh.Network) { n.Interface = "tun/0" }, "interface", "not a network interface name"},
-		{"interface too long", func(n *mesh.Network) { n.Interface = "abcdefghijklmnop" }, "interface", "at most 15 characters"},
+		{"interface too long", func(n *mesh.Network) { n.Interface = "abcdefghijklmnop" }, "interface", "16 bytes, more than 15"},
 		{"interface with space", func(n *mesh.Network) { n.Interface = "tun 0" }, "interface", "not a network interface name"},
 		{"cipher with spaces", func(n *mesh.Network) { n.Cipher = "aes 256 cbc" }, "cipher", "not an OpenSSL algorithm name"},
 		{"digest upper case", func(n *mesh.Network) { n.Digest = "SHA256" }, "digest", "not an OpenSSL algorithm name"},

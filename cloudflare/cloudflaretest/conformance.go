@@ -178,9 +178,9 @@ func testStructured(t *testing.T, h Harness) {
 	tg := h.New(t)
 	cleanup(t, tg, tg.Prefix)
 	converge(t, tg, state(tg, tg.Prefix,
-		cloudflare.Record{Name: "_sip._tcp", Type: cloudflare.TypeSRV, Content: "5 5060 sip.example.net", Priority: 10},
+		cloudflare.Record{Name: "_sip._tcp", Type: cloudflare.TypeSRV, Content: "5 5060 sip.example.net", Priority: new(uint16(10))},
 		cloudflare.Record{Name: "caa", Type: cloudflare.TypeCAA, Content: `0 issue "letsencrypt.org"`},
-		cloudflare.Record{Name: "mx", Type: cloudflare.TypeMX, Content: "smtp.google.com", Priority: 1},
+		cloudflare.Record{Name: "mx", Type: cloudflare.TypeMX, Content: "smtp.google.com", Priority: new(uint16(1))},
 		cloudflare.Record{Name: "v6", Type: cloudflare.TypeAAAA, Content: "2001:db8::1", Proxied: true},
 	))
 }

@@ -75,11 +75,22 @@ func mailRecords(st *stack.Stack, state string) ([]cloudflare.Record, map[string
 		return nil, nil, errs.Err()
 	}
 	out := make([]cloudflare.Record, 0, len(recs))
-	for _, r := range recs {
-		out = append(out, cloudflare.Record{
+	for i, r := range recs {
+		cr := cloudflare.Record{
 			Name: r.Name, Type: cloudflare.RecordType(r.Type), Content: r.Content,
-			Priority: r.Priority, TTL: r.TTL, Comment: "mail",
-		})
+			TTL: r.TTL, Comment: "mail",
+		}
+		// mail's records carry the priority as a plain number, set on every MX; Cloudflare's
+		// tells an unset priority from 0, so the MX's (0 included) is passed on explicitly.
+		if cr.Type == cloudflare.TypeMX || cr.Type == cloudflare.TypeSRV {
+			if r.Priority < 0 || r.Priority > 65535 {
+				var errs webinfra.ValidationError
+				errs.Invalid(webinfra.NewPath("mail", "records").Index(i).Child("priority"), r.Priority, "must be 0-65535")
+				return nil, nil, errs.Err()
+			}
+			cr.Priority = new(uint16(r.Priority))
+		}
+		out = append(out, cr)
 	}
 	return out, files, nil
 }

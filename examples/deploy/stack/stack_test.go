@@ -2,6 +2,8 @@ package stack_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,5 +158,36 @@ func TestParseWindow(t *testing.T) {
 	for _, bad := range []string{"", "02:00", "2-5", "02:00-02:00", "02:00-24:00"} {
 		_, _, err := stack.ParseWindow(bad)
 		assert.Error(t, err, bad)
+	}
+}
+
+// A stack file over 4 MiB is refused before parsing, naming the file and the limit; one of
+// exactly 4 MiB gets past the size check (and fails as YAML, since it is all NUL bytes).
+func TestLoadRefusesLargeFiles(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	require.NoError(t, os.WriteFile(big, nil, 0o644))
+	require.NoError(t, os.Truncate(big, stack.MaxFileSize+1))
+	_, err := stack.Load(big)
+	require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), big)
+	assert.Contains(t, err.Error(), "larger than the limit of 4 MiB (4194304 bytes)")
+
+	_, err = stack.Parse(make([]byte, stack.MaxFileSize+1))
+	require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "4194305 bytes, larger than the limit of 4 MiB")
+
+	exact := filepath.Join(dir, "exact.yaml")
+	require.NoError(t, os.WriteFile(exact, nil, 0o644))
+	require.NoError(t, os.Truncate(exact, stack.MaxFileSize))
+	_, err = stack.Load(exact)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "limit")
+
+	// An endless file is refused after the limit too, not read to the end.
+	if _, statErr := os.Stat("/dev/zero"); statErr == nil {
+		_, err = stack.Load("/dev/zero")
+		require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+		assert.Contains(t, err.Error(), "/dev/zero: stack: more than 4 MiB")
 	}
 }
