@@ -13,10 +13,26 @@
 // server-side copy costs one request per file and is missing on some backends), it
 // deduplicates identical files, and it makes an interrupted snapshot harmless: it leaves only
 // objects without a manifest, which the next snapshot reuses (it resumes) and [Client.Prune]
-// collects. A manifest that was cut short fails its gzip checksum and is never taken as the
-// latest. A change check against the previous manifest (size, mtime, ctime and inode, as
+// collects. A manifest that was cut short fails its gzip checksum: "latest" reports it as
+// [ErrCorrupt] instead of quietly restoring an older snapshot, unless [Ref.FallBack] asks. A change check against the previous manifest (size, mtime, ctime and inode, as
 // restic does) keeps unchanged files from being read, so a no-change snapshot costs a walk of
 // the tree, two listings and one manifest upload.
+//
+// # Encryption
+//
+// Sets are encrypted at rest unless [Config.Encryption] (or [Policy.Encryption]) says "none":
+// every object, names included, goes through rclone's crypt backend over the remote, keyed by
+// [Config.Key]. Using rclone's own format rather than one of ours means a user with stock
+// rclone and the key can still list and read a snapshot ([CryptConnectionString]); the price,
+// measured by BenchmarkSnapshot's encrypted/plain ratios, is the cipher's CPU time, and quick
+// verifies compare sizes only, since the remote's MD5s are of the ciphertext.
+//
+// # Untrusted manifests
+//
+// A manifest is read as hostile input: paths that could leave the restore target, names no
+// file system holds, sizes that overflow and decompression past a fixed ratio are refused,
+// downloads stop one byte past the recorded size, and restore leaves out setuid/setgid bits and
+// security.*/trusted.* attributes (file capabilities) unless [RestoreOptions] asks for them.
 //
 // The parts:
 //
@@ -48,5 +64,6 @@
 // Package backuptest has LocalRemote and StartGCS/NewGCS (an in-process fake Google Cloud
 // Storage from fake-gcs-server on loopback, whose connection string Remote returns),
 // WriteSampleTree, WriteDataset, ReadTree and RequireSameTree for tree comparisons, and
-// RunConformance, the suite run here against the local remote and the fake GCS.
+// RunConformance, the suite run here against the local remote and the fake GCS, each in the
+// clear and encrypted (a harness's Key).
 package backup
