@@ -58,6 +58,9 @@ type Client struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	remote fs.Fs
+	// beforeRead, set only by tests, runs before a snapshot reads a file (to hash it, then to
+	// upload it), so that a test can change or remove it at exactly that point.
+	beforeRead func(src string)
 }
 
 // New validates cfg and fills defaults. It does no I/O: the remote is opened on first use (or

@@ -54,7 +54,8 @@
 // Invalid input gives a *webinfra.ValidationError (matching webinfra.ErrInvalidArgument)
 // naming the field path. An absent snapshot is [ErrSnapshotNotFound] (webinfra.ErrNotFound);
 // damaged data found while restoring, or a manifest that does not decode, is [ErrCorrupt];
-// a file that keeps changing while read is [ErrChanged]; a set locked by another run is a
+// a file that keeps changing while read, or vanishes, is left out of the snapshot and counted
+// in its [SnapshotResult] (never an error); a set locked by another run is a
 // [*LockedError] (webinfra.ErrFailedPrecondition). Verify reports damage in its
 // [VerifyReport] instead of failing. rclone's errors stay in the chain; context errors are
 // never hidden.

@@ -49,6 +49,12 @@ type SnapshotResult struct {
 	Uploaded, UploadedBytes int64
 	// Skipped counts special files (devices, sockets, FIFOs) left out.
 	Skipped int64
+	// Vanished counts files and directories that were listed but gone when read, and Changing
+	// the files that changed on every read attempt; both are left out of the snapshot, which
+	// still completes (as restic does). Left names them.
+	Vanished, Changing int64
+	// Left lists the paths (as in the manifest) of the vanished and changing entries, sorted.
+	Left []string
 	// Elapsed is how long the snapshot took.
 	Elapsed time.Duration
 }
@@ -70,8 +76,10 @@ const uploadAttempts = 3
 // objects without a manifest; the next snapshot reuses them (it resumes) and [Client.Prune]
 // removes those nobody uses.
 //
-// Files that change while being uploaded are re-read up to three times, then fail with
-// [ErrChanged]. Special files are skipped and counted. The set is validated first (errors
+// Files that change while being uploaded are re-read up to three times, then left out and
+// counted ([SnapshotResult.Changing]); files that vanish between listing and reading are left
+// out and counted too ([SnapshotResult.Vanished]); the snapshot still completes. Special files
+// are skipped and counted. The set is validated first (errors
 // match webinfra.ErrInvalidArgument).
 func (c *Client) Snapshot(ctx context.Context, set Set, opts *SnapshotOptions) (*SnapshotResult, error) {
 	if opts == nil {
@@ -151,11 +159,13 @@ func (c *Client) Snapshot(ctx context.Context, set Set, opts *SnapshotOptions) (
 		entries = append(entries, Entry{Path: HooksDir, Type: TypeDir, Mode: 0o700, MTime: now})
 		sources = append(sources, "")
 	}
-	walked, walkedSrc, skipped, err := walkPaths(ctx, set, nm)
+	walked, walkedSrc, skipped, vanished, err := walkPaths(ctx, set, nm)
 	if err != nil {
 		return nil, err
 	}
 	res.Skipped = skipped
+	res.Vanished = int64(len(vanished))
+	res.Left = vanished
 	entries = append(entries, walked...)
 	sources = append(sources, walkedSrc...)
 	order := make([]int, len(entries))
@@ -201,7 +211,13 @@ func (c *Client) Snapshot(ctx context.Context, set Set, opts *SnapshotOptions) (
 					return nil
 				}
 			}
-			return up.store(gctx, src, e)
+			err := up.store(gctx, src, e)
+			var left *leftOut
+			if errors.As(err, &left) {
+				up.leave(e, left.vanished)
+				return nil
+			}
+			return err
 		})
 	}
 	err = g.Wait()
@@ -218,6 +234,23 @@ func (c *Client) Snapshot(ctx context.Context, set Set, opts *SnapshotOptions) (
 	if err := lock.Err(); err != nil {
 		return nil, fmt.Errorf("backup: snapshot %s/%s: lock lost, not committing: %w", host, set.Name, err)
 	}
+	if len(up.left) > 0 {
+		kept := entries[:0]
+		for i := range entries {
+			if !up.left[&entries[i]] {
+				kept = append(kept, entries[i])
+			}
+		}
+		entries = kept
+		res.Files, res.Bytes = 0, 0
+		for _, e := range entries {
+			if e.Type == TypeFile {
+				res.Files++
+				res.Bytes += e.Size
+			}
+		}
+	}
+	slices.Sort(res.Left)
 	m := &Manifest{Version: ManifestVersion, Host: host, Set: set.Name, Time: now, Paths: set.Paths, Entries: entries}
 	for _, h := range set.Hooks {
 		m.Hooks = append(m.Hooks, h.Name)
@@ -265,12 +298,14 @@ func runHook(ctx context.Context, h Hook, out string) error {
 	return nil
 }
 
-// walkPaths lists every entry of the set's paths with its metadata.
-func walkPaths(ctx context.Context, set Set, nm *names) ([]Entry, []string, int64, error) {
+// walkPaths lists every entry of the set's paths with its metadata, and the paths of entries
+// that vanished while it listed them.
+func walkPaths(ctx context.Context, set Set, nm *names) ([]Entry, []string, int64, []string, error) {
 	fi, err := newFilter(set.Excludes)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("backup: excludes: %v: %w", err, webinfra.ErrInvalidArgument)
+		return nil, nil, 0, nil, fmt.Errorf("backup: excludes: %v: %w", err, webinfra.ErrInvalidArgument)
 	}
+	var vanished []string
 	includeDir := fi.IncludeDirectory(ctx, nil)
 	var entries []Entry
 	var sources []string
@@ -280,9 +315,13 @@ func walkPaths(ctx context.Context, set Set, nm *names) ([]Entry, []string, int6
 		// link alone. Refuse it, naming where it points, rather than back up nothing.
 		if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			target, _ := os.Readlink(root)
-			return nil, nil, 0, fmt.Errorf("backup: set path %q is a symbolic link to %q: name the directory itself: %w", root, target, webinfra.ErrInvalidArgument)
+			return nil, nil, 0, nil, fmt.Errorf("backup: set path %q is a symbolic link to %q: name the directory itself: %w", root, target, webinfra.ErrInvalidArgument)
 		}
 		err := filepath.WalkDir(root, func(abs string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && abs != root {
+				vanished = append(vanished, strings.TrimPrefix(filepath.ToSlash(abs), "/"))
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("backup: walk %q: %w", abs, err)
 			}
@@ -305,10 +344,18 @@ func walkPaths(ctx context.Context, set Set, nm *names) ([]Entry, []string, int6
 				}
 			}
 			info, err := d.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				vanished = append(vanished, strings.TrimPrefix(filepath.ToSlash(abs), "/"))
+				return nil
+			}
 			if err != nil {
 				return fmt.Errorf("backup: stat %q: %w", abs, err)
 			}
 			e, ok, err := entryFromInfo(abs, strings.TrimPrefix(filepath.ToSlash(abs), "/"), info, nm)
+			if errors.Is(err, fs.ErrNotExist) {
+				vanished = append(vanished, strings.TrimPrefix(filepath.ToSlash(abs), "/"))
+				return nil
+			}
 			if err != nil {
 				return err
 			}
@@ -325,10 +372,10 @@ func walkPaths(ctx context.Context, set Set, nm *names) ([]Entry, []string, int6
 			return nil
 		})
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, 0, nil, err
 		}
 	}
-	return entries, sources, skipped, nil
+	return entries, sources, skipped, vanished, nil
 }
 
 // uploader stores file contents as the set's data objects, once per content even when several
@@ -342,6 +389,34 @@ type uploader struct {
 	mu        sync.Mutex
 	objs      map[string]rfs.Object // remote path -> object, from the one listing plus uploads
 	inflight  map[string]chan struct{}
+	left      map[*Entry]bool // entries left out: vanished or always changing
+}
+
+// leftOut is store's answer for a file the snapshot leaves out instead of failing.
+type leftOut struct{ vanished bool }
+
+func (l *leftOut) Error() string {
+	if l.vanished {
+		return "vanished"
+	}
+	return ErrChanged.Error()
+}
+
+// leave records that e is left out of the snapshot.
+func (u *uploader) leave(e *Entry, vanished bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.left == nil {
+		u.left = map[*Entry]bool{}
+	}
+	u.left[e] = true
+	u.res.Left = append(u.res.Left, e.Path)
+	if vanished {
+		u.res.Vanished++
+	} else {
+		u.res.Changing++
+	}
+	u.c.log.Warn("backup: file left out of the snapshot", "path", e.Path, "reason", (&leftOut{vanished}).Error())
 }
 
 func (u *uploader) count(p *int64, n int64) {
@@ -362,18 +437,30 @@ func (u *uploader) present(sum string, size int64) bool {
 // store hashes the file at src (filling e's sums) and uploads it when the remote lacks it.
 func (u *uploader) store(ctx context.Context, src string, e *Entry) error {
 	for range uploadAttempts {
+		if u.c.beforeRead != nil {
+			u.c.beforeRead(src)
+		}
 		sha, md, n, err := hashFile(src, u.md5)
+		if errors.Is(err, fs.ErrNotExist) {
+			return &leftOut{vanished: true}
+		}
 		if err != nil {
 			return err
 		}
 		u.count(&u.res.Hashed, 1)
 		e.SHA256, e.MD5, e.Size = sha, md, n
+		if u.c.beforeRead != nil {
+			u.c.beforeRead(src)
+		}
 		ok, err := u.upload(ctx, src, e)
+		if errors.Is(err, fs.ErrNotExist) {
+			return &leftOut{vanished: true}
+		}
 		if err != nil || ok {
 			return err
 		}
 	}
-	return fmt.Errorf("backup: %q: %w", src, ErrChanged)
+	return &leftOut{}
 }
 
 // upload sends src as e's object unless it is present or being sent by another worker; false
