@@ -23,7 +23,7 @@ func benchEnv(b *testing.B, batchSize int) (*cloudflaretest.Server, *cloudflare.
 	b.Helper()
 	srv := cloudflaretest.Start(b, cloudflaretest.Options{Latency: benchLatency, Budget: scaledBudget})
 	c, err := cloudflare.New(cloudflare.Config{
-		Token:     webinfra.NewSecret("bench"),
+		Token:     webinfra.NewSecret(srv.Token()),
 		BaseURL:   srv.URL(),
 		BatchSize: batchSize,
 		Budget:    ratelimit.Budget{Requests: 1000, Per: 5 * time.Second, Burst: 20},

@@ -19,10 +19,11 @@ func (fakeHarness) New(t *testing.T) cloudflaretest.Target {
 	srv := cloudflaretest.Start(t, cloudflaretest.Options{})
 	srv.AddZone("example.com")
 	// The fake enforces no limit here; the client's default budget would only slow the suite.
-	c, err := cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret("t"), BaseURL: srv.URL(),
+	c, err := cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret(srv.Token()), BaseURL: srv.URL(),
 		Budget: ratelimit.Budget{Requests: 1000, Per: time.Second, Burst: 1000}})
 	require.NoError(t, err)
-	return cloudflaretest.Target{Client: c, Zone: "example.com", Prefix: cloudflaretest.UniquePrefix()}
+	return cloudflaretest.Target{Client: c, Zone: "example.com", Prefix: cloudflaretest.UniquePrefix(),
+		Token: webinfra.NewSecret(srv.Token()), BaseURL: srv.URL()}
 }
 
 func (fakeHarness) Caps() cloudflaretest.Caps {
@@ -40,7 +41,7 @@ type realHarness struct{ token, zone string }
 func (h realHarness) New(t *testing.T) cloudflaretest.Target {
 	c, err := cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret(h.token)})
 	require.NoError(t, err)
-	return cloudflaretest.Target{Client: c, Zone: h.zone, Prefix: cloudflaretest.UniquePrefix()}
+	return cloudflaretest.Target{Client: c, Zone: h.zone, Prefix: cloudflaretest.UniquePrefix(), Token: webinfra.NewSecret(h.token)}
 }
 
 func (realHarness) Caps() cloudflaretest.Caps {

@@ -35,7 +35,7 @@ func setup(t *testing.T, batchSize int) *env {
 	srv := cloudflaretest.Start(t, cloudflaretest.Options{})
 	logs := &bytes.Buffer{}
 	c, err := cloudflare.New(cloudflare.Config{
-		Token:     webinfra.NewSecret("test-token-123"),
+		Token:     webinfra.NewSecret(srv.Token()),
 		BaseURL:   srv.URL(),
 		BatchSize: batchSize,
 		Budget:    ratelimit.Budget{Requests: 1000, Per: time.Second, Burst: 1000},

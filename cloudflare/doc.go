@@ -39,5 +39,6 @@
 // # Testing
 //
 // Package cloudflaretest serves an in-memory Cloudflare over HTTP on loopback; point
-// Config.BaseURL at [cloudflaretest.Server.URL].
+// Config.BaseURL at [cloudflaretest.Server.URL] and set Config.Token to
+// [cloudflaretest.Server.Token], since the fake refuses other tokens as Cloudflare does.
 package cloudflare

@@ -14,7 +14,7 @@ func ExampleClient_PlanDNS() {
 	defer srv.Close()
 	srv.AddZone("example.com")
 
-	c, err := cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret("token"), BaseURL: srv.URL()})
+	c, err := cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret(srv.Token()), BaseURL: srv.URL()})
 	if err != nil {
 		panic(err)
 	}

@@ -20,7 +20,7 @@ func TestLockoutPausesEveryCallThenRecovers(t *testing.T) {
 	srv := cloudflaretest.Start(t, cloudflaretest.Options{Budget: cloudflaretest.Budget{Requests: 5, Window: time.Minute, Lockout: time.Second}})
 	srv.AddZone("example.com")
 	c, err := cloudflare.New(cloudflare.Config{
-		Token: webinfra.NewSecret("t"), BaseURL: srv.URL(),
+		Token: webinfra.NewSecret(srv.Token()), BaseURL: srv.URL(),
 		Budget: ratelimit.Budget{Requests: 1000, Per: time.Second, Burst: 100},
 	})
 	require.NoError(t, err)
@@ -39,7 +39,7 @@ func TestClientBudgetAvoidsLockout(t *testing.T) {
 	srv := cloudflaretest.Start(t, cloudflaretest.Options{Budget: cloudflaretest.Budget{Requests: 12, Window: 500 * time.Millisecond}})
 	srv.AddZone("example.com")
 	c, err := cloudflare.New(cloudflare.Config{
-		Token: webinfra.NewSecret("t"), BaseURL: srv.URL(),
+		Token: webinfra.NewSecret(srv.Token()), BaseURL: srv.URL(),
 		Budget: ratelimit.Budget{Requests: 10, Per: 500 * time.Millisecond, Burst: 1},
 	})
 	require.NoError(t, err)

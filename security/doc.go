@@ -38,7 +38,9 @@
 // # Testing
 //
 // Package securitytest has a wire-level fake Landscape server (REST v2 and the signed legacy
-// API, with faults, call records and reboot hooks), a fake [Scanner], a stand-in odscan program
+// API, with faults, call records, reboot hooks and a script library; it refuses unknown script
+// IDs, legacy API versions and REST versions as Landscape does, pinned by
+// securitytest.RunLandscapeConformance), a fake [Scanner], a stand-in odscan program
 // that prints ESET's record lines and exit codes (securitytest.BuildOdscan), and a harness that
 // runs a real clamd with a signature database the test writes (securitytest.StartClamd,
 // securitytest.SignatureDB). Real ClamAV tests use testbin.Require, so they fail under CI=true

@@ -70,6 +70,7 @@ func TestLandscapeClientModes(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, []string{"node-1"}, rebooted)
 
+			srv.AddScript(7, "true")
 			srv.FailNext("node-1", "script", 1)
 			s, err := c.ExecuteScript(ctx, []int{n1.ID}, 7, "root", 0)
 			require.NoError(t, err)

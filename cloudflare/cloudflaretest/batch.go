@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -60,13 +61,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, zoneID string) {
 			fail(81044, "Record does not exist. (patch %s)", p.ID)
 			continue
 		}
-		next := *cloneRecord(&p)
-		if next.Name == "" {
-			next.Name = rec.Name
-		}
-		if next.Type == "" {
-			next.Type = rec.Type
-		}
+		next := patchRecord(rec, &p)
 		work[p.ID] = &next
 		touched[p.ID] = true
 		result["patches"] = append(result["patches"], next)
@@ -91,7 +86,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, zoneID string) {
 	}
 	for id := range touched {
 		if rec, ok := work[id]; ok {
-			for _, e := range validate(rec, zone) {
+			for _, e := range validate(rec, zone, s.opts.MinTTL) {
 				fail(e.Code, "%s (%s %s)", e.Message, rec.Name, rec.Type)
 			}
 		}
@@ -112,41 +107,78 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, zoneID string) {
 	writeJSON(w, http.StatusOK, envelope{Success: true, Errors: []apiError{}, Messages: []string{}, Result: result})
 }
 
-// validate applies Cloudflare's per-record rules, normalising what Cloudflare normalises.
-func validate(r *Record, zone string) []apiError {
+// validate applies Cloudflare's per-record rules, normalising what Cloudflare normalises. The
+// codes are those Cloudflare answers with since October 2024, when it stopped wrapping DNS
+// validation errors in 1004 "DNS Validation Error" with an error chain and began returning the
+// root cause directly: 9000 a bad name, 9005/9006 A/AAAA content, 9007 CNAME content, 9009 MX
+// content, 9100 a required field missing, 9008 a priority out of range, 9021 a TTL, 9004 a
+// record type that cannot be proxied.
+func validate(r *Record, zone string, minTTL int) []apiError {
 	var errs []apiError
 	bad := func(code int, msg string) { errs = append(errs, apiError{Code: code, Message: msg}) }
 	r.Name = strings.ToLower(strings.TrimSuffix(r.Name, "."))
-	if r.Name != zone && !strings.HasSuffix(r.Name, "."+zone) {
-		bad(9100, "DNS record name is not within the zone.")
+	switch {
+	case !validName(r.Name, true):
+		bad(9000, "DNS name is invalid.")
+	case len(r.Name) > 253:
+		bad(9000, "DNS name is invalid: longer than 253 characters.")
+	case r.Name != zone && !strings.HasSuffix(r.Name, "."+zone):
+		bad(9000, "DNS name is invalid: it is not within the zone "+zone+".")
 	}
 	if r.TTL == 0 || r.Proxied {
 		r.TTL = 1
 	}
-	if r.TTL != 1 && (r.TTL < 60 || r.TTL > 86400) {
-		bad(9021, "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic.")
+	// Cloudflare's API reference (dns-records ttl): "Setting to 1 means 'automatic'. Value must
+	// be between 60 and 86400, with the minimum reduced to 30 for Enterprise zones."
+	if r.TTL != 1 && (r.TTL < minTTL || r.TTL > 86400) {
+		bad(9021, fmt.Sprintf("TTL must be between %d and 86400 seconds, or 1 for Automatic.", minTTL))
 	}
 	switch r.Type {
 	case "A", "AAAA":
 		a, err := netip.ParseAddr(r.Content)
-		if err != nil || (r.Type == "A") != a.Is4() {
-			bad(9005, fmt.Sprintf("Content for %s record is invalid. Must be a valid IPv%s address.", r.Type, map[string]string{"A": "4", "AAAA": "6"}[r.Type]))
+		if r.Type == "A" && (err != nil || !a.Is4()) {
+			bad(9005, "Content for A record must be a valid IPv4 address.")
 		}
-	case "CNAME", "MX", "NS":
+		if r.Type == "AAAA" && (err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "") {
+			bad(9006, "Content for AAAA record must be a valid IPv6 address.")
+		}
+	case "CNAME", "NS":
 		r.Content = strings.ToLower(strings.TrimSuffix(r.Content, "."))
-		if r.Content == "" || strings.ContainsAny(r.Content, " \t\"") {
-			bad(9005, "Content for "+r.Type+" record is invalid.")
+		if !validHostname(r.Content) {
+			bad(9007, "Content for "+r.Type+" record is invalid: it must be a hostname.")
 		}
-		if r.Type == "MX" && r.Priority == nil {
-			bad(9101, "priority is required for MX records.")
+	case "MX":
+		r.Content = strings.ToLower(strings.TrimSuffix(r.Content, "."))
+		if !validHostname(r.Content) {
+			bad(9009, "Content for MX record must be a hostname (not an IP address).")
 		}
+		checkPriority(r.Priority, bad)
 	case "TXT":
 		if r.Content == "" || len(r.Content) > 2048 {
 			bad(9005, "Content for TXT record is invalid.")
 		}
-	case "SRV", "CAA":
+	case "SRV":
+		var d map[string]json.RawMessage
+		if len(r.Data) == 0 || json.Unmarshal(r.Data, &d) != nil {
+			bad(9100, "data is a required field.")
+			break
+		}
+		var prio *int
+		if raw, ok := d["priority"]; ok {
+			var p int
+			if json.Unmarshal(raw, &p) != nil {
+				p = -1
+			}
+			prio = &p
+		}
+		checkPriority(prio, bad)
+		var target string
+		if json.Unmarshal(d["target"], &target) != nil || !validHostname(strings.TrimSuffix(target, ".")) {
+			bad(9100, "data.target must be a hostname.")
+		}
+	case "CAA":
 		if len(r.Data) == 0 {
-			bad(9101, "data is required for "+r.Type+" records.")
+			bad(9100, "data is a required field.")
 		}
 	default:
 		bad(9000, "DNS record type is invalid.")
@@ -158,6 +190,72 @@ func validate(r *Record, zone string) []apiError {
 		bad(9200, "Comment is too long: the limit is 100 characters on this plan.")
 	}
 	return errs
+}
+
+// checkPriority applies the MX/SRV priority rule: it must be present (0 is a priority) and
+// 0-65535.
+func checkPriority(p *int, bad func(int, string)) {
+	switch {
+	case p == nil:
+		bad(9100, "priority is a required field.")
+	case *p < 0 || *p > 65535:
+		bad(9008, "Invalid priority, priority must be set and be between 0 and 65535")
+	}
+}
+
+// validName reports whether name is a DNS name Cloudflare stores: labels of 1-63 bytes, the
+// first may be "*".
+func validName(name string, wildcard bool) bool {
+	if name == "" {
+		return false
+	}
+	for i, l := range strings.Split(name, ".") {
+		if l == "" || len(l) > 63 {
+			return false
+		}
+		if wildcard && i == 0 && l == "*" {
+			continue
+		}
+		for _, c := range []byte(l) {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validHostname reports whether h is a hostname a CNAME, MX or SRV record may point to: a
+// valid DNS name of at most 253 bytes with a dot, and not an IP address.
+func validHostname(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return false
+	}
+	return len(h) <= 253 && strings.Contains(h, ".") && validName(h, false)
+}
+
+// patchRecord is old with the fields p sets: a PATCH leaves out what it does not change.
+func patchRecord(old, p *Record) Record {
+	next := *cloneRecord(p)
+	next.ID = old.ID
+	if next.Name == "" {
+		next.Name = old.Name
+	}
+	if next.Type == "" {
+		next.Type = old.Type
+	}
+	if next.Content == "" && len(next.Data) == 0 {
+		next.Content = old.Content
+		next.Data = slices.Clone(old.Data)
+	}
+	if next.Priority == nil && old.Priority != nil {
+		v := *old.Priority
+		next.Priority = &v
+	}
+	if next.TTL == 0 {
+		next.TTL = old.TTL
+	}
+	return next
 }
 
 // conflicts checks the zone-wide rules for the touched records: no identical records and no CNAME

@@ -28,6 +28,12 @@ type Target struct {
 	Zone string
 	// Prefix is a label unique to this subtest ("wi-3f2a1c"); records go under Prefix.Zone.
 	Prefix string
+	// Token is the API token Client uses; the Auth and DNSWire subtests send requests with it
+	// past the client, as a raw HTTP caller or cloudflare-go itself would, to check what the
+	// service refuses. Required.
+	Token webinfra.Secret
+	// BaseURL is the API's address the raw requests go to; "" means Cloudflare's.
+	BaseURL string
 }
 
 // Caps declares optional behaviour, never guessed by the suite.
@@ -54,6 +60,15 @@ func RunConformance(t *testing.T, h Harness) {
 	if h.Caps().Tags {
 		t.Run("DNS/TagOwnership", func(t *testing.T) { testTags(t, h) })
 	}
+	t.Run("Auth/MissingToken", func(t *testing.T) { testAuthMissing(t, h) })
+	t.Run("Auth/MalformedHeader", func(t *testing.T) { testAuthMalformed(t, h) })
+	t.Run("Auth/WrongToken", func(t *testing.T) { testAuthWrong(t, h) })
+	for _, c := range wireCases {
+		t.Run("DNSWire/"+c.name, func(t *testing.T) { testWireRefused(t, h, c) })
+	}
+	t.Run("DNSWire/PriorityZeroAccepted", func(t *testing.T) { testWirePriorityZero(t, h) })
+	t.Run("DNSWire/BatchRefusedWhole", func(t *testing.T) { testWireBatch(t, h) })
+	t.Run("DNSWire/UpdateRefused", func(t *testing.T) { testWireUpdate(t, h) })
 	t.Run("IPRanges/Published", func(t *testing.T) { testIPRanges(t, h) })
 	if h.Caps().ZoneSettings {
 		t.Run("Settings/Converge", func(t *testing.T) { testSettings(t, h) })

@@ -2,9 +2,10 @@
 // package uses, served over HTTP on loopback so that the real client code is what tests run:
 // zones, DNS record listing (with the empty last page cloudflare-go's pager waits for), the
 // transactional batch endpoint, zone settings, cache purges, Origin CA certificates, and IP
-// ranges. It answers in Cloudflare's envelope with its error
-// codes, enforces a request budget with 429 and Retry-After, injects faults and latency, and
-// counts calls per endpoint.
+// ranges. It answers in Cloudflare's envelope with its error codes, refuses requests without
+// the API token it was made with and records Cloudflare would refuse (see [Options.Token] and
+// the record endpoints), enforces a request budget with 429 and Retry-After, injects faults and
+// latency, and counts calls per endpoint.
 package cloudflaretest
 
 import (
@@ -44,8 +45,22 @@ type Budget struct {
 	Lockout  time.Duration
 }
 
-// Options configure a [Server]; the zero value is a fake with no limit, latency or faults.
+// DefaultToken is the API token a fake made without [Options.Token] accepts.
+const DefaultToken = "cloudflaretest-token"
+
+// Options configure a [Server]; the zero value is a fake with no limit, latency or faults,
+// accepting [DefaultToken].
 type Options struct {
+	// Token is the API token every request must carry as "Authorization: Bearer TOKEN"; ""
+	// means [DefaultToken]. A request without an Authorization header is answered 400 with
+	// code 9106, one whose header is not a bearer token 400 with code 6003 (error chain 6111),
+	// and one with another token 403 with code 9109 "Invalid access token" (on GET /zones) or
+	// 10000 "Authentication error" (elsewhere), as Cloudflare answers.
+	Token string
+	// MinTTL is the smallest TTL other than 1 (automatic) the zones accept: 0 means 60, the
+	// minimum Cloudflare documents for Free, Pro and Business zones; Enterprise zones go down
+	// to 30.
+	MinTTL int
 	// Budget, if Requests > 0, is enforced.
 	Budget Budget
 	// Latency delays every response.
@@ -89,6 +104,12 @@ func NewServer(opts Options) *Server {
 	if opts.MaxPurgeItems == 0 {
 		opts.MaxPurgeItems = 30
 	}
+	if opts.Token == "" {
+		opts.Token = DefaultToken
+	}
+	if opts.MinTTL == 0 {
+		opts.MinTTL = 60
+	}
 	if opts.MaxPerPage == 0 {
 		opts.MaxPerPage = 5000
 	}
@@ -123,6 +144,9 @@ func Start(t testing.TB, opts Options) *Server {
 
 // URL is the base URL to give the client (Config.BaseURL).
 func (s *Server) URL() string { return s.srv.URL + "/" }
+
+// Token is the API token the fake accepts (give it to the client as Config.Token).
+func (s *Server) Token() string { return s.opts.Token }
 
 // Close stops the server; it is idempotent.
 func (s *Server) Close() { s.srv.Close() }
@@ -250,6 +274,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	ep := endpoint(r.Method, r.URL.Path)
 	s.mu.Lock()
 	s.calls = append(s.calls, ep)
+	if status, errs := s.authenticate(r, ep); errs != nil {
+		s.mu.Unlock()
+		writeErrors(w, status, errs)
+		return
+	}
 	if wait, limited := s.overBudget(); limited {
 		s.limited++
 		s.mu.Unlock()
@@ -274,6 +303,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.listRecords(w, r, parts[1])
 	case ep == "POST /zones/{id}/dns_records/batch":
 		s.batch(w, r, parts[1])
+	case ep == "POST /zones/{id}/dns_records":
+		s.createRecord(w, r, parts[1])
+	case ep == "GET /zones/{id}/dns_records/{id}", ep == "PUT /zones/{id}/dns_records/{id}",
+		ep == "PATCH /zones/{id}/dns_records/{id}", ep == "DELETE /zones/{id}/dns_records/{id}":
+		s.record(w, r, parts[1], parts[3])
 	case ep == "POST /certificates":
 		s.issueOriginCert(w, r)
 	case ep == "POST /zones/{id}/purge_cache":
@@ -323,8 +357,9 @@ type envelope struct {
 }
 
 type apiError struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
+	Code       int        `json:"code"`
+	Message    string     `json:"message"`
+	ErrorChain []apiError `json:"error_chain,omitempty"`
 }
 
 type resultInfo struct {
@@ -395,6 +430,11 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, zoneID stri
 	}
 	all := s.sorted(zoneID)
 	s.mu.Unlock()
+	if name := q.Get("name"); name != "" {
+		// name= is an exact match, as Cloudflare's name.exact.
+		name = strings.ToLower(strings.TrimSuffix(name, "."))
+		all = slices.DeleteFunc(all, func(r Record) bool { return r.Name != name })
+	}
 	start := min((page-1)*perPage, len(all))
 	end := min(start+perPage, len(all))
 	pageRecs := all[start:end]

@@ -53,7 +53,7 @@ func cloudflareClient(st *stack.Stack) (c *cloudflare.Client, svc service, close
 	}
 	srv := cloudflaretest.NewServer(cloudflaretest.Options{})
 	srv.AddZone(st.Domain)
-	c, err = cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret("simulated"), BaseURL: srv.URL()})
+	c, err = cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret(srv.Token()), BaseURL: srv.URL()})
 	return c, service{name: "Cloudflare API", simulated: true, detail: "set CLOUDFLARE_API_TOKEN for the real one"}, srv.Close, err
 }
 

@@ -38,7 +38,7 @@ func newCloud(edgeAddr netip.Addr, edgeNs string) (*cloud, error) {
 		IPv6: []netip.Prefix{}, // the sandbox has no IPv6 edge
 	})
 	zoneID := fake.AddZone(zone)
-	api, err := cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret("sandbox"), BaseURL: fake.URL()})
+	api, err := cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret(fake.Token()), BaseURL: fake.URL()})
 	if err != nil {
 		fake.Close()
 		return nil, err

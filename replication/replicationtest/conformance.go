@@ -70,6 +70,11 @@ func RunConformance(t *testing.T, h Harness) {
 	t.Run("Config/FolderDropsUnknownDevices", func(t *testing.T) { testFolderUnknownDevices(t, h) })
 	t.Run("Config/FolderPatchReplacesArrays", func(t *testing.T) { testFolderPatchArrays(t, h) })
 	t.Run("Config/FolderWithoutPathRefused", func(t *testing.T) { testFolderWithoutPath(t, h) })
+	t.Run("Config/FolderLegacyTypes", func(t *testing.T) { testFolderLegacyTypes(t, h) })
+	t.Run("Config/FolderInvalidOrder", func(t *testing.T) { testFolderOrder(t, h) })
+	t.Run("Config/FolderUnknownFieldsIgnored", func(t *testing.T) { testFolderUnknownFields(t, h) })
+	t.Run("Config/FolderValuesNormalised", func(t *testing.T) { testFolderNormalised(t, h) })
+	t.Run("Config/FolderPatchResetsTagDefaults", func(t *testing.T) { testFolderPatchResets(t, h) })
 	t.Run("Config/OptionsAndDefaults", func(t *testing.T) { testOptionsDefaults(t, h) })
 	t.Run("Plan/ReadOnly", func(t *testing.T) { testPlanReadOnly(t, h) })
 	t.Run("Plan/ForeignUntouched", func(t *testing.T) { testForeign(t, h) })
@@ -662,4 +667,105 @@ func testPending(t *testing.T, h Harness) {
 	folders, err := e.c.PendingFolders(t.Context(), "")
 	require.NoError(t, err)
 	assert.Empty(t, folders)
+}
+
+// getFolder reads a folder's raw JSON, as the server stores it.
+func (e env) getFolder(t *testing.T, id string) map[string]any {
+	t.Helper()
+	status, body := e.raw(t, http.MethodGet, "/rest/config/folders/"+id, nil)
+	require.Equal(t, http.StatusOK, status, string(body))
+	var f map[string]any
+	require.NoError(t, json.Unmarshal(body, &f))
+	return f
+}
+
+func (e env) mustWrite(t *testing.T, method, id string, body map[string]any) {
+	t.Helper()
+	status, out := e.raw(t, method, "/rest/config/folders/"+id, body)
+	require.Equal(t, http.StatusOK, status, string(out))
+}
+
+// testFolderLegacyTypes: the pre-1.0 names are accepted and stored under today's; a type
+// Syncthing does not know is sendreceive, not an error, even over a sendonly folder.
+func testFolderLegacyTypes(t *testing.T, h Harness) {
+	e := newEnv(t, h)
+	path := filepath.Join(e.Dir, "f1")
+	e.mustWrite(t, http.MethodPut, "f1", map[string]any{"id": "f1", "path": path, "type": "readonly"})
+	assert.Equal(t, "sendonly", e.getFolder(t, "f1")["type"], "readonly")
+	e.mustWrite(t, http.MethodPatch, "f1", map[string]any{"type": "readwrite"})
+	assert.Equal(t, "sendreceive", e.getFolder(t, "f1")["type"], "readwrite")
+	e.mustWrite(t, http.MethodPatch, "f1", map[string]any{"type": "receiveonly"})
+	e.mustWrite(t, http.MethodPatch, "f1", map[string]any{"type": "nonsense"})
+	assert.Equal(t, "sendreceive", e.getFolder(t, "f1")["type"], "an unknown type")
+}
+
+// testFolderOrder: the six pull orders are kept; anything else becomes random.
+func testFolderOrder(t *testing.T, h Harness) {
+	e := newEnv(t, h)
+	path := filepath.Join(e.Dir, "f1")
+	for _, o := range []string{"alphabetic", "smallestFirst", "largestFirst", "oldestFirst", "newestFirst", "random"} {
+		e.mustWrite(t, http.MethodPut, "f1", map[string]any{"id": "f1", "path": path, "order": o})
+		assert.Equal(t, o, e.getFolder(t, "f1")["order"])
+	}
+	e.mustWrite(t, http.MethodPut, "f1", map[string]any{"id": "f1", "path": path, "order": "newestFirst"})
+	for _, bad := range []string{"bogus", "Alphabetic", ""} {
+		e.mustWrite(t, http.MethodPatch, "f1", map[string]any{"order": bad})
+		assert.Equal(t, "random", e.getFolder(t, "f1")["order"], "order %q", bad)
+	}
+}
+
+// testFolderUnknownFields: unknown fields are accepted (200) and dropped.
+func testFolderUnknownFields(t *testing.T, h Harness) {
+	e := newEnv(t, h)
+	e.mustWrite(t, http.MethodPut, "f1", map[string]any{"id": "f1", "path": filepath.Join(e.Dir, "f1"), "bogusField": 1, "syncOwnerShip": true})
+	e.mustWrite(t, http.MethodPatch, "f1", map[string]any{"anotherBogus": "x"})
+	f := e.getFolder(t, "f1")
+	assert.NotContains(t, f, "bogusField")
+	assert.NotContains(t, f, "anotherBogus")
+	assert.NotContains(t, f, "syncOwnerShip", "field names are matched case-insensitively by encoding/json")
+	assert.Equal(t, true, f["syncOwnership"], "encoding/json matches syncOwnerShip to syncOwnership")
+}
+
+// testFolderNormalised: what FolderConfiguration.prepare rewrites. The path is kept as given.
+func testFolderNormalised(t *testing.T, h Harness) {
+	e := newEnv(t, h)
+	path := filepath.Join(e.Dir, "a") + "/../b/"
+	e.mustWrite(t, http.MethodPut, "f1", map[string]any{"id": "f1", "path": path, "rescanIntervalS": -5,
+		"fsWatcherDelayS": 0, "maxConcurrentWrites": 100, "weakHashThresholdPct": 0, "markerName": "",
+		"versioning": map[string]any{"cleanupIntervalS": -1}})
+	f := e.getFolder(t, "f1")
+	assert.Equal(t, path, f["path"], "the path is not cleaned")
+	assert.InDelta(t, 0, f["rescanIntervalS"], 0, "a negative rescan interval is 0")
+	assert.InDelta(t, 10, f["fsWatcherDelayS"], 0, "a watcher delay <= 0 is 10")
+	assert.Equal(t, false, f["fsWatcherEnabled"], "and switches the watcher off")
+	assert.InDelta(t, 64, f["maxConcurrentWrites"], 0, "capped at 64")
+	assert.InDelta(t, 25, f["weakHashThresholdPct"], 0)
+	assert.Equal(t, ".stfolder", f["markerName"])
+	assert.InDelta(t, 0, f["versioning"].(map[string]any)["cleanupIntervalS"], 0)
+	e.mustWrite(t, http.MethodPut, "f2", map[string]any{"id": "f2", "path": filepath.Join(e.Dir, "f2"), "type": "receiveencrypted",
+		"rescanIntervalS": 999999999, "maxConcurrentWrites": -3, "versioning": map[string]any{"cleanupIntervalS": 999999999}})
+	f = e.getFolder(t, "f2")
+	assert.InDelta(t, 365*24*3600, f["rescanIntervalS"], 0, "capped at a year")
+	assert.InDelta(t, 365*24*3600, f["versioning"].(map[string]any)["cleanupIntervalS"], 0, "capped at a year")
+	assert.InDelta(t, 2, f["maxConcurrentWrites"], 0, "<= 0 is 2")
+	assert.Equal(t, true, f["disableTempIndexes"], "receiveencrypted")
+	assert.Equal(t, true, f["ignorePerms"], "receiveencrypted")
+}
+
+// testFolderPatchResetsTagDefaults: a PATCH decodes over the stored folder after resetting the
+// fields with a default struct tag, so one that does not name them sets them back.
+func testFolderPatchResets(t *testing.T, h Harness) {
+	e := newEnv(t, h)
+	e.mustWrite(t, http.MethodPut, "f1", map[string]any{"id": "f1", "path": filepath.Join(e.Dir, "f1"),
+		"rescanIntervalS": 77, "maxConflicts": 3, "fsWatcherEnabled": false, "syncOwnership": true, "label": "L"})
+	f := e.getFolder(t, "f1")
+	assert.InDelta(t, 77, f["rescanIntervalS"], 0)
+	assert.InDelta(t, 3, f["maxConflicts"], 0)
+	e.mustWrite(t, http.MethodPatch, "f1", map[string]any{"label": "changed"})
+	f = e.getFolder(t, "f1")
+	assert.Equal(t, "changed", f["label"])
+	assert.InDelta(t, 3600, f["rescanIntervalS"], 0, "reset to its tag default")
+	assert.InDelta(t, 10, f["maxConflicts"], 0, "reset to its tag default")
+	assert.Equal(t, true, f["fsWatcherEnabled"], "reset to its tag default")
+	assert.Equal(t, true, f["syncOwnership"], "a field without a default tag stays")
 }

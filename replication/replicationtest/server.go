@@ -7,8 +7,13 @@
 // conformance subtest: PUT decodes its body over the defaults and stores the object its body
 // names (a body without an ID stores nothing), PATCH decodes over the existing object and
 // replaces arrays whole, DELETE of an absent object answers 200, a folder always lists the
-// own device and drops devices that are not configured, a missing or wrong API key answers
-// 403 "CSRF Error", and events carry per-filter subscription IDs.
+// own device and drops devices that are not configured, a folder is normalised as
+// lib/config does (legacy types "readonly"/"readwrite" stored as sendonly/sendreceive and
+// unknown ones as sendreceive, an unknown pull order as random, unknown fields dropped and
+// names matched case-insensitively, intervals clamped, zero values defaulted, the path kept
+// as given, and every decode, PATCH included, first resetting the fields with a default
+// struct tag), a missing or wrong API key answers 403 "CSRF Error", and events carry
+// per-filter subscription IDs.
 package replicationtest
 
 import (
@@ -405,6 +410,9 @@ func (s *Server) getObject(devices bool) http.HandlerFunc {
 func (s *Server) store(w http.ResponseWriter, devices bool, base, body object) bool {
 	tab, key, _ := s.table(devices)
 	o := merge(base, body)
+	if !devices {
+		o = normaliseFolder(merge(resetDefaults(base), canonicalFolderKeys(body)))
+	}
 	id, _ := o[key].(string)
 	if devices {
 		if id == "" {
@@ -424,9 +432,6 @@ func (s *Server) store(w http.ResponseWriter, devices bool, base, body object) b
 	if p, _ := o["path"].(string); p == "" {
 		http.Error(w, fmt.Sprintf("folder %q: folder has empty path", id), http.StatusInternalServerError)
 		return false
-	}
-	if t, _ := o["type"].(string); !slices.Contains([]string{"sendreceive", "sendonly", "receiveonly", "receiveencrypted"}, t) {
-		o["type"] = base["type"]
 	}
 	o["devices"] = s.folderDevices(o["devices"])
 	tab[id] = o

@@ -80,6 +80,7 @@ type LandscapeServer struct {
 	failNext   map[string]int // "hostname kind" -> count
 	onReboot   func(hostname string)
 	polls      int
+	scripts    map[int]string // script ID -> title
 }
 
 // NewLandscapeServer starts a fake with fixed test credentials (AccessKey "TESTKEY", SecretKey
@@ -89,7 +90,7 @@ func NewLandscapeServer() *LandscapeServer {
 		AccessKey: "TESTKEY", SecretKey: webinfra.NewSecret("test-secret"),
 		Email: "admin@example.com", Password: webinfra.NewSecret("pw"),
 		computers: map[int]*FakeComputer{}, activities: map[int]*fakeActivity{}, tokens: map[string]bool{},
-		failNext: map[string]int{}, polls: 1, nextID: 100,
+		failNext: map[string]int{}, polls: 1, nextID: 100, scripts: map[int]string{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
@@ -238,6 +239,9 @@ func (s *LandscapeServer) serve(w http.ResponseWriter, r *http.Request) {
 		body, e = s.login(r, false)
 	case r.Method == http.MethodPost && r.URL.Path == "/api/v2/login/access-key":
 		body, e = s.login(r, true)
+	case unknownRESTVersion(r.URL.Path):
+		// Landscape serves only /api/v2: another version is a path it does not have.
+		e = &apiErr{http.StatusNotFound, "NotFound", "The requested URL " + r.URL.Path + " was not found on the server."}
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v2/"):
 		if e = s.checkBearer(r); e == nil {
 			body, hook, e = s.restGet(r)
@@ -263,6 +267,19 @@ func (s *LandscapeServer) serve(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, body)
+}
+
+// unknownRESTVersion reports whether p is under /api/vN/ for a version N other than 2.
+func unknownRESTVersion(p string) bool {
+	rest, ok := strings.CutPrefix(p, "/api/v")
+	if !ok {
+		return false
+	}
+	n, _, _ := strings.Cut(rest, "/")
+	if _, err := strconv.Atoi(n); err != nil {
+		return false
+	}
+	return n != "2"
 }
 
 func pathMatch(pattern, p string) bool {
@@ -297,6 +314,14 @@ func (s *LandscapeServer) login(r *http.Request, accessKey bool) (any, *apiErr) 
 		"accounts": []map[string]any{{"name": "standalone", "title": "Test", "default": true}}}, nil
 }
 
+// AddScript stores a script under id, as Landscape's script library does; ExecuteScript
+// refuses IDs that were not added.
+func (s *LandscapeServer) AddScript(id int, title string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scripts[id] = title
+}
+
 // ExpireTokens forgets every JWT issued, as after their expiry: the next call answers 401.
 func (s *LandscapeServer) ExpireTokens() {
 	s.mu.Lock()
@@ -316,13 +341,19 @@ func (s *LandscapeServer) checkBearer(r *http.Request) *apiErr {
 
 func (s *LandscapeServer) checkLegacy(r *http.Request) *apiErr {
 	if r.Header.Get("Authorization") != "" {
-		return s.checkBearer(r)
+		if e := s.checkBearer(r); e != nil {
+			return e
+		}
+		return checkVersion(r.URL.Query())
 	}
 	q := r.URL.Query()
 	for _, k := range []string{"access_key_id", "signature_method", "signature_version", "timestamp", "signature", "version"} {
 		if q.Get(k) == "" {
 			return &apiErr{http.StatusBadRequest, "MissingParameter", "missing " + k}
 		}
+	}
+	if e := checkVersion(q); e != nil {
+		return e
 	}
 	if q.Get("signature_method") != "HmacSHA256" || q.Get("signature_version") != "2" {
 		return &apiErr{http.StatusBadRequest, "InvalidSignatureMethod", "want HmacSHA256 version 2"}
@@ -339,6 +370,19 @@ func (s *LandscapeServer) checkLegacy(r *http.Request) *apiErr {
 		return &apiErr{http.StatusUnauthorized, "AuthFailure", "signature does not match"}
 	}
 	return nil
+}
+
+// checkVersion refuses a legacy call whose version parameter is missing or not the one API
+// version Landscape's legacy API has, 2011-08-01.
+func checkVersion(q url.Values) *apiErr {
+	switch v := q.Get("version"); v {
+	case "":
+		return &apiErr{http.StatusBadRequest, "MissingParameter", "missing version"}
+	case security.LegacyAPIVersion:
+		return nil
+	default:
+		return &apiErr{http.StatusBadRequest, "UnknownVersion", fmt.Sprintf("Unknown API version %q; the supported version is %s", v, security.LegacyAPIVersion)}
+	}
 }
 
 // matches evaluates a Landscape search query: terms joined by " OR ", each alternative a
@@ -487,6 +531,16 @@ func (s *LandscapeServer) legacyAction(q url.Values) (any, func(), *apiErr) {
 	case "ExecuteScript":
 		if q.Get("script_id") == "" {
 			return nil, nil, &apiErr{http.StatusBadRequest, "MissingParameter", "script_id"}
+		}
+		id, err := strconv.Atoi(q.Get("script_id"))
+		if err != nil {
+			return nil, nil, &apiErr{http.StatusBadRequest, "InvalidParameter", "script_id must be an integer"}
+		}
+		s.mu.Lock()
+		_, known := s.scripts[id]
+		s.mu.Unlock()
+		if !known {
+			return nil, nil, &apiErr{http.StatusNotFound, "UnknownScript", fmt.Sprintf("Unknown script with ID %d", id)}
 		}
 		return s.startActivity("script", s.ids(q.Get("query")), false, "Run script "+q.Get("script_id"))
 	}
