@@ -65,7 +65,8 @@ func backupRemote(remote string) (string, service, func(), error) {
 }
 
 // backupStep plans each node's backup policy, after checking that the remote answers.
-func backupStep(st *stack.Stack, state string) (step, func(), error) {
+func backupStep(st *stack.Stack, sd *stateDir) (step, func(), error) {
+	state := sd.root
 	if st.Backup == nil {
 		return nil, func() {}, nil
 	}
@@ -83,7 +84,7 @@ func backupStep(st *stack.Stack, state string) (step, func(), error) {
 		closeRemote()
 		return nil, nil, err
 	}
-	client, err := backup.New(backup.Config{Remote: remote, Host: "deploy"})
+	client, err := backup.New(backup.Config{Remote: remote, Host: "deploy", Logger: sd.log})
 	if err != nil {
 		closeRemote()
 		return nil, nil, err
@@ -103,6 +104,6 @@ func backupStep(st *stack.Stack, state string) (step, func(), error) {
 			}
 			return planPolicies(filepath.Join(state, "policies", "backup.json"), "backup_policy", want)
 		},
-		apply: applyPolicies,
+		apply: sd.applyPolicies,
 	}, closeRemote, nil
 }
