@@ -77,7 +77,8 @@ func backupRemote(remote string) (string, service, func(), error) {
 }
 
 // backupStep plans each node's backup policy, after checking that the remote answers.
-func backupStep(st *stack.Stack, state string) (step, func(), error) {
+func backupStep(st *stack.Stack, sd *stateDir) (step, func(), error) {
+	state := sd.root
 	if st.Backup == nil {
 		return nil, func() {}, nil
 	}
@@ -95,7 +96,9 @@ func backupStep(st *stack.Stack, state string) (step, func(), error) {
 		closeRemote()
 		return nil, nil, err
 	}
-	client, err := backup.New(backup.Config{Remote: remote, Encryption: backup.EncryptionNone, Host: "deploy"})
+	// This client only checks that the remote answers (a listing of its root): it reads no
+	// snapshot, so it needs no key, whatever the policies' encryption.
+	client, err := backup.New(backup.Config{Remote: remote, Encryption: backup.EncryptionNone, Host: "deploy", Logger: sd.log})
 	if err != nil {
 		closeRemote()
 		return nil, nil, err
@@ -115,6 +118,6 @@ func backupStep(st *stack.Stack, state string) (step, func(), error) {
 			}
 			return planPolicies(filepath.Join(state, "policies", "backup.json"), "backup_policy", want)
 		},
-		apply: applyPolicies,
+		apply: sd.applyPolicies,
 	}, closeRemote, nil
 }

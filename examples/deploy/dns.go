@@ -44,11 +44,12 @@ func dnsState(st *stack.Stack) cloudflare.DNS {
 	return d
 }
 
-// cloudflareClient returns a client for the real API when CLOUDFLARE_API_TOKEN is set, and
-// otherwise one for a built-in simulated Cloudflare holding the stack's zone. close releases it.
+// cloudflareClient returns a client for the real API when CLOUDFLARE_API_TOKEN is set (at
+// CLOUDFLARE_API_BASE_URL when that is set too: a proxy, or a test's fake), and otherwise one for
+// a built-in simulated Cloudflare holding the stack's zone. close releases it.
 func cloudflareClient(st *stack.Stack) (c *cloudflare.Client, svc service, close func(), err error) {
 	if token := os.Getenv("CLOUDFLARE_API_TOKEN"); token != "" {
-		c, err = cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret(token)})
+		c, err = cloudflare.New(cloudflare.Config{Token: webinfra.NewSecret(token), BaseURL: os.Getenv("CLOUDFLARE_API_BASE_URL")})
 		return c, service{name: "Cloudflare API", detail: "CLOUDFLARE_API_TOKEN"}, func() {}, err
 	}
 	srv := cloudflaretest.NewServer(cloudflaretest.Options{})

@@ -40,6 +40,9 @@ func planFiles(root, kind string, want map[string][]byte) (*filePlan, error) {
 		if err != nil || d.IsDir() {
 			return err
 		}
+		if atomicfile.IsTemp(d.Name()) {
+			return nil // an interrupted write's; the next applying run removes it
+		}
 		rel, err := filepath.Rel(root, full)
 		if err != nil {
 			return err
@@ -94,17 +97,14 @@ func contentFields(data []byte) webinfra.Fields {
 
 // applyFiles writes each file atomically and removes the stale ones; a re-run after a failure
 // finishes the job.
-func applyFiles(_ context.Context, p *filePlan) error {
+func (s *stateDir) applyFiles(_ context.Context, p *filePlan) error {
 	for _, name := range slices.Sorted(maps.Keys(p.put)) {
 		full := filepath.Join(p.root, filepath.FromSlash(name))
 		dirMode, mode := fs.FileMode(0o755), fs.FileMode(0o644)
 		if p.secret {
 			dirMode, mode = 0o700, 0o600
 		}
-		if err := os.MkdirAll(filepath.Dir(full), dirMode); err != nil {
-			return err
-		}
-		if err := atomicfile.WriteFile(full, p.put[name], mode); err != nil {
+		if err := s.writeFile(full, p.put[name], mode, dirMode); err != nil {
 			return err
 		}
 	}

@@ -17,6 +17,15 @@
 // Syncthing; LANDSCAPE_API_URI, LANDSCAPE_API_KEY and LANDSCAPE_API_SECRET the real Landscape;
 // GOOGLE_APPLICATION_CREDENTIALS the real Google Cloud Storage for the backup remote.
 //
+// Every file under --state is written atomically (a temporary, fsync, rename, fsync of the
+// directory), a worker's Syncthing identity as one directory, the mesh's private keys before
+// any host file carrying their public halves; a run killed at any moment leaves a state the next
+// run completes without replacing a key, and it removes the killed run's temporaries. One
+// applying deploy holds --state/deploy.lock at a time: a second one fails at once, naming the
+// lock file and the holder's PID; planning only (--dry-run) takes no lock and writes nothing.
+// --log-level debug logs every file written. WEBINFRA_DEPLOY_CRASH_AT and
+// WEBINFRA_DEPLOY_CRASH_POINT are test hooks that kill the process at a chosen write (state.go).
+//
 // Files that must persist go under --state: every node's tinc directory with its keys, the
 // ingress configuration (Traefik, Kubernetes manifests, each firewall's nftables rules), the
 // workers' Syncthing identities, the DKIM key, and the policies (backup, scanning, OS updates)
@@ -30,6 +39,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -65,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dryRun := fs.Bool("dry-run", false, "plan only; change nothing (the same as --apply=false)")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 0 when there was nothing to do, 2 when the plan had changes (applied unless planning only), 1 on any error")
 	stateDir := fs.String("state", "", "directory for generated files and keys (the mesh's tinc directories); empty means $XDG_STATE_HOME/webinfra/STACK")
+	logLevel := fs.String("log-level", "warn", "log to stderr from this level on: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return exitError
 	}
@@ -76,6 +87,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "deploy: --output %q: want text or json\n", *output)
 		return exitError
 	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "deploy: --log-level %q: want debug, info, warn or error\n", *logLevel)
+		return exitError
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if *dryRun {
 		*apply = false
 	}
@@ -110,7 +127,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *stateDir == "" {
 		*stateDir = defaultStateDir(st.Name)
 	}
-	steps, closeAll, err := connect(st, *stateDir)
+	state, err := newStateDir(*stateDir, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "deploy: %v\n", err)
+		return exitError
+	}
+	if *apply {
+		// One applying deploy per --state at a time, for the whole run: its plan is made from
+		// what it reads there. Planning only takes no lock: it writes nothing, and every file
+		// under --state is replaced atomically, so it reads each one whole.
+		lock, err := lockState(*stateDir)
+		if err != nil {
+			fmt.Fprintf(stderr, "deploy: %v\n", err)
+			return exitError
+		}
+		defer lock.Close()
+		log.Debug("state locked", "lock_file", filepath.Join(*stateDir, lockFileName))
+		if err := state.removeTemps(); err != nil {
+			fmt.Fprintf(stderr, "deploy: %v\n", err)
+			return exitError
+		}
+	}
+	steps, closeAll, err := connect(st, state, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "deploy: %v\n", err)
 		return exitError
@@ -165,7 +203,8 @@ const (
 
 // connect builds the steps of every concern that has landed, with real clients where
 // credentials are given and simulated services otherwise.
-func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err error) {
+func connect(st *stack.Stack, sd *stateDir, log *slog.Logger) (steps []step, closeAll func(), err error) {
+	state := sd.root
 	var closers []func()
 	closeEach := func() {
 		for _, c := range slices.Backward(closers) {
@@ -177,7 +216,7 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 			closeEach()
 		}
 	}()
-	meshMgr, err := meshManager(state)
+	meshMgr, err := meshManager(sd, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -204,16 +243,22 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 			service: service{name: localFiles, detail: fmt.Sprintf("%s/NODE: copy to /etc/tinc/%s on each server", filepath.Join(state, "mesh"), network.Name)},
 			node:    firstWord,
 		},
-		plan:  func(ctx context.Context) (*mesh.Rollout, error) { return meshMgr.Plan(ctx, network, nil) },
-		apply: meshMgr.Apply,
+		plan: func(ctx context.Context) (*mesh.Rollout, error) { return meshMgr.Plan(ctx, network, nil) },
+		apply: func(ctx context.Context, r *mesh.Rollout) error {
+			keys, rest := keysFirst(r)
+			if err := meshMgr.Apply(ctx, keys); err != nil {
+				return err
+			}
+			return meshMgr.Apply(ctx, rest)
+		},
 	}
-	syncSteps, closeSync, err := syncthingSteps(st, state, meshStep)
+	syncSteps, closeSync, err := syncthingSteps(st, sd, meshStep)
 	if err != nil {
 		return nil, nil, err
 	}
 	closers = append(closers, closeSync)
 	var extra []step
-	backupSt, closeBackup, err := backupStep(st, state)
+	backupSt, closeBackup, err := backupStep(st, sd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -221,7 +266,7 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 	if backupSt != nil {
 		extra = append(extra, backupSt)
 	}
-	secStep, closeSec, err := securityStep(st, state)
+	secStep, closeSec, err := securityStep(st, sd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -242,7 +287,7 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 				}
 				return p, err
 			},
-			apply: applyFiles,
+			apply: sd.applyFiles,
 		})
 	}
 	cfWhere := placement{concern: "cloudflare", service: cfService}
@@ -269,7 +314,7 @@ func connect(st *stack.Stack, state string) (steps []step, closeAll func(), err 
 				ingressObjects = objs
 				return planFiles(filepath.Join(state, "ingress"), "ingress_file", files)
 			},
-			apply: applyFiles,
+			apply: sd.applyFiles,
 		},
 	}
 	if !kubeService.simulated {

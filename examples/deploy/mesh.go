@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -44,8 +45,8 @@ func meshNetwork(st *stack.Stack) *mesh.Network {
 // meshManager writes each node's tinc directory under STATE/mesh/NODE, ready to be copied to
 // /etc/tinc/NETWORK on the server. It controls no daemons: the servers are not reachable from
 // here, so the plan carries file changes only.
-func meshManager(state string) (*mesh.Manager, error) {
-	return mesh.New(mesh.Config{Targets: mesh.Dir{Root: filepath.Join(state, "mesh")}})
+func meshManager(sd *stateDir, log *slog.Logger) (*mesh.Manager, error) {
+	return mesh.New(mesh.Config{Targets: meshTargets{dir: mesh.Dir{Root: filepath.Join(sd.root, "mesh")}, state: sd}, Logger: log})
 }
 
 // defaultStateDir is $XDG_STATE_HOME/webinfra/STACK, or ~/.local/state/webinfra/STACK.

@@ -8,12 +8,10 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 
 	"github.com/webinfra/webinfra"
-	"github.com/webinfra/webinfra/internal/atomicfile"
 )
 
 // policyPlan is the change of the policies a deployment hands to the programs on its servers
@@ -79,14 +77,12 @@ func (p *policyPlan) Plan() webinfra.Plan {
 	return out
 }
 
-// applyPolicies records the wanted policies, atomically.
-func applyPolicies(_ context.Context, p *policyPlan) error {
+// applyPolicies records the wanted policies, atomically, readable by the owner only (0600 in a
+// 0700 directory): a policy may name a credential, as a backup remote's connection string can.
+func (s *stateDir) applyPolicies(_ context.Context, p *policyPlan) error {
 	data, err := json.MarshalIndent(p.want, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(p.path, append(data, '\n'), 0o644)
+	return s.writeFile(p.path, append(data, '\n'), 0o600, 0o700)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -45,45 +44,40 @@ func placeData(st *stack.Stack) (replication.Placement, error) {
 }
 
 // syncthingIdentities loads each worker's Syncthing identity (certificate and key, hence its
-// device ID) from STATE/syncthing/NODE, or makes one where there is none yet, so the device IDs
-// are known before any Syncthing starts and stay the same across runs. It writes nothing: the
-// new identities (in fresh) are written by the node's step when it applies.
-func syncthingIdentities(st *stack.Stack, state string) (ids map[string]*replication.Identity, fresh map[string]bool, err error) {
-	ids, fresh = map[string]*replication.Identity{}, map[string]bool{}
+// device ID) from STATE/syncthing/NODE, completes a half-written one, or makes one where there
+// is none yet (see [keptIdentity]), so the device IDs are known before any Syncthing starts and
+// stay the same across runs. It writes nothing: what is missing is written when the first
+// worker's step applies, for every worker at once, before any Syncthing is configured with a
+// peer's device ID.
+func syncthingIdentities(st *stack.Stack, state string) (map[string]*keptIdentity, error) {
+	out := map[string]*keptIdentity{}
 	for _, n := range st.Nodes {
 		if !n.Has(stack.RoleWorker) {
 			continue
 		}
-		id, err := replication.LoadIdentity(syncthingHome(state, n.Name))
-		if errors.Is(err, webinfra.ErrNotFound) {
-			id, err = replication.NewIdentity()
-			fresh[n.Name] = true
-		}
+		k, err := loadIdentity(n.Name, syncthingHome(state, n.Name))
 		if err != nil {
-			return nil, nil, fmt.Errorf("syncthing identity of %s: %w", n.Name, err)
+			return nil, err
 		}
-		ids[n.Name] = id
+		out[n.Name] = k
 	}
-	return ids, fresh, nil
+	return out, nil
 }
 
 func syncthingHome(state, node string) string { return filepath.Join(state, "syncthing", node) }
 
-// syncthingPlan is a worker's Syncthing plan, and the identity to keep first when it is new.
+// syncthingPlan is a worker's Syncthing plan, and the change of its identity when it is not
+// kept whole yet.
 type syncthingPlan struct {
 	*replication.NodePlan
-	node string
-	// fresh is the worker's new identity, to write under --state before its configuration is
-	// applied; nil when it is kept already.
-	fresh *replication.Identity
+	identity *webinfra.Change
 }
 
-// Plan shows a new identity as a syncthing_identity change before the configuration's changes.
+// Plan shows an identity to keep as a syncthing_identity change before the configuration's.
 func (p *syncthingPlan) Plan() webinfra.Plan {
 	var out webinfra.Plan
-	if p.fresh != nil {
-		out.Add(webinfra.Change{Kind: "syncthing_identity", ID: p.node, Action: webinfra.Create,
-			After: webinfra.Fields{"device_id": p.fresh.DeviceID(), "key": webinfra.NewSecret("key.pem")}})
+	if p.identity != nil {
+		out.Add(*p.identity)
 	}
 	out.Append(p.NodePlan.Plan())
 	return out
@@ -92,7 +86,7 @@ func (p *syncthingPlan) Plan() webinfra.Plan {
 // syncthingStates is each worker's desired Syncthing configuration: the folders placed on it,
 // shared with the folder's other holders at their mesh addresses; the primary of each folder
 // is its single writer, the other holders are receive-only.
-func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*replication.Identity, placement replication.Placement) (map[string]replication.NodeState, error) {
+func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*keptIdentity, placement replication.Placement) (map[string]replication.NodeState, error) {
 	paths := map[string]string{}
 	for _, site := range st.Sites {
 		for _, d := range site.Data {
@@ -101,7 +95,7 @@ func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*rep
 	}
 	states := map[string]replication.NodeState{}
 	for node, id := range ids {
-		s := replication.NodeState{DeviceID: id.DeviceID()}
+		s := replication.NodeState{DeviceID: id.id.DeviceID()}
 		peers := map[string]bool{}
 		for _, folder := range slices.Sorted(maps.Keys(placement)) {
 			holders := placement[folder]
@@ -117,7 +111,7 @@ func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*rep
 			f := replication.FolderState{ID: folder, Path: paths[folder], Type: types[node]}
 			for _, h := range holders {
 				if h != node {
-					f.Devices = append(f.Devices, ids[h].DeviceID())
+					f.Devices = append(f.Devices, ids[h].id.DeviceID())
 					peers[h] = true
 				}
 			}
@@ -125,7 +119,7 @@ func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*rep
 		}
 		for _, peer := range slices.Sorted(maps.Keys(peers)) {
 			addr := netip.AddrPortFrom(network.Node(peer).Address, syncthingPort)
-			s.Devices = append(s.Devices, replication.DeviceState{ID: ids[peer].DeviceID(), Name: peer, Addresses: []string{"tcp://" + addr.String()}})
+			s.Devices = append(s.Devices, replication.DeviceState{ID: ids[peer].id.DeviceID(), Name: peer, Addresses: []string{"tcp://" + addr.String()}})
 		}
 		states[node] = s
 	}
@@ -134,14 +128,28 @@ func syncthingStates(st *stack.Stack, network *mesh.Network, ids map[string]*rep
 
 // syncthingSteps returns one step per worker, planning and applying its Syncthing
 // configuration against a simulated instance with the worker's own device ID.
-func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollout]) ([]step, func(), error) {
+func syncthingSteps(st *stack.Stack, sd *stateDir, meshStep *planner[*mesh.Rollout]) ([]step, func(), error) {
+	state := sd.root
 	placed, err := placeData(st)
 	if err != nil {
 		return nil, nil, fmt.Errorf("placement: %w", err)
 	}
-	ids, fresh, err := syncthingIdentities(st, state)
+	ids, err := syncthingIdentities(st, state)
 	if err != nil {
 		return nil, nil, err
+	}
+	nodes := slices.Sorted(maps.Keys(ids))
+	// keepAll writes every identity not kept whole yet, in node order.
+	keepAll := func() error {
+		for _, n := range nodes {
+			if k := ids[n]; k.keep != nil {
+				if err := k.keep(sd); err != nil {
+					return err
+				}
+				k.keep, k.change = nil, nil
+			}
+		}
+		return nil
 	}
 	var steps []step
 	var servers []*replicationtest.Server
@@ -150,12 +158,11 @@ func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollo
 			s.Close()
 		}
 	}
-	nodes := slices.Sorted(maps.Keys(ids))
 	svc := syncthingService(nodes)
 	for _, node := range nodes {
 		cfg, real := syncthingEnv(node)
 		if !real {
-			srv := replicationtest.NewServerWithID(ids[node].DeviceID())
+			srv := replicationtest.NewServerWithID(ids[node].id.DeviceID())
 			servers = append(servers, srv)
 			cfg = replication.Config{BaseURL: srv.URL(), APIKey: srv.APIKey()}
 		}
@@ -181,19 +188,13 @@ func syncthingSteps(st *stack.Stack, state string, meshStep *planner[*mesh.Rollo
 				if err != nil {
 					return nil, err
 				}
-				p := &syncthingPlan{NodePlan: np, node: node}
-				if fresh[node] {
-					p.fresh = ids[node]
-				}
-				return p, nil
+				return &syncthingPlan{NodePlan: np, identity: ids[node].change}, nil
 			},
 			apply: func(ctx context.Context, p *syncthingPlan) error {
-				if p.fresh != nil {
-					// WriteHome is idempotent and never replaces another identity.
-					if err := p.fresh.WriteHome(syncthingHome(state, node)); err != nil {
-						return err
-					}
-					fresh[node] = false
+				// Every worker's identity before this worker's Syncthing learns its peers'
+				// device IDs: a device ID given out is always one that is kept.
+				if err := keepAll(); err != nil {
+					return err
 				}
 				return replication.ApplyNode(ctx, c, p.NodePlan)
 			},

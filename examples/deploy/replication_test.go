@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"path/filepath"
 	"testing"
 
@@ -20,18 +21,22 @@ func TestSyncthingStatesOfTheDemo(t *testing.T) {
 	placement, err := placeData(st)
 	require.NoError(t, err)
 	state := t.TempDir()
-	ids, fresh, err := syncthingIdentities(st, state)
+	ids, err := syncthingIdentities(st, state)
 	require.NoError(t, err)
-	assert.Len(t, fresh, 5, "every worker's identity is new")
-	assert.NoDirExists(t, filepath.Join(state, "syncthing"), "planning writes nothing")
-	for node, id := range ids {
-		require.NoError(t, id.WriteHome(syncthingHome(state, node)))
+	assert.Len(t, ids, 5)
+	for node, k := range ids {
+		assert.NotNil(t, k.change, "the identity of %s is new", node)
 	}
-	again, fresh, err := syncthingIdentities(st, state)
+	assert.NoDirExists(t, filepath.Join(state, "syncthing"), "planning writes nothing")
+	sd := &stateDir{root: state, log: slog.New(slog.DiscardHandler)}
+	for _, k := range ids {
+		require.NoError(t, k.keep(sd))
+	}
+	again, err := syncthingIdentities(st, state)
 	require.NoError(t, err)
-	assert.Empty(t, fresh)
-	for node, id := range ids {
-		assert.Equal(t, id.DeviceID(), again[node].DeviceID(), "identity of %s kept", node)
+	for node, k := range ids {
+		assert.Nil(t, again[node].change, "identity of %s kept whole", node)
+		assert.Equal(t, k.id.DeviceID(), again[node].id.DeviceID(), "identity of %s kept", node)
 	}
 	network, err := meshNetwork(st).Allocate(nil)
 	require.NoError(t, err)

@@ -70,7 +70,8 @@ func landscapeClient(st *stack.Stack) (*security.Landscape, service, func(), err
 // securityStep plans the scan and update policies, after checking with Landscape that every
 // node of the stack is one of its computers under the stack's tag: an update rollout would
 // otherwise leave that node out.
-func securityStep(st *stack.Stack, state string) (step, func(), error) {
+func securityStep(st *stack.Stack, sd *stateDir) (step, func(), error) {
+	state := sd.root
 	if st.Security == nil {
 		return nil, func() {}, nil
 	}
@@ -113,6 +114,6 @@ func securityStep(st *stack.Stack, state string) (step, func(), error) {
 				},
 			})
 		},
-		apply: applyPolicies,
+		apply: sd.applyPolicies,
 	}, closeLS, nil
 }

@@ -104,3 +104,82 @@ func TestConcurrentReadersNeverSeeTornFiles(t *testing.T) {
 		reads++
 	}
 }
+
+// A write killed before its rename leaves only a temporary RemoveTemps recognises; the target
+// keeps its old content and the user's own dotfiles stay.
+func TestCrashedWriteLeavesATemporaryRemoveTempsDeletes(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "node")
+	require.NoError(t, os.Mkdir(sub, 0o755))
+	p := filepath.Join(sub, "rsa_key.priv")
+	require.NoError(t, atomicfile.WriteFile(p, []byte("old"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(sub, ".rsa_key.priv123"), []byte("user's"), 0o600))
+
+	// A panic in the hook stands in for the kill: the write stops at that point.
+	crash := &atomicfile.Hooks{BeforeRename: func(string) { panic("killed") }}
+	assert.PanicsWithValue(t, "killed", func() { _ = atomicfile.WriteFileHooks(p, []byte("new"), 0o600, crash) })
+	assert.PanicsWithValue(t, "killed", func() {
+		_ = atomicfile.WriteDir(filepath.Join(dir, "identity"), map[string][]byte{"key.pem": []byte("k"), "cert.pem": []byte("c")}, 0o600, 0o700, crash)
+	})
+	var temps []string
+	for _, d := range []string{dir, sub} {
+		entries, err := os.ReadDir(d)
+		require.NoError(t, err)
+		for _, e := range entries {
+			if atomicfile.IsTemp(e.Name()) {
+				temps = append(temps, filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	require.Len(t, temps, 2, "one temporary file and one temporary directory")
+
+	removed, err := atomicfile.RemoveTemps(dir)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, temps, removed)
+	got, err := os.ReadFile(p)
+	require.NoError(t, err)
+	assert.Equal(t, "old", string(got))
+	assert.FileExists(t, filepath.Join(sub, ".rsa_key.priv123"), "not a temporary of this package")
+	assert.NoDirExists(t, filepath.Join(dir, "identity"))
+
+	removed, err = atomicfile.RemoveTemps(filepath.Join(dir, "missing"))
+	require.NoError(t, err)
+	assert.Empty(t, removed)
+}
+
+// WriteDir makes the whole set appear at once, over nothing or an empty directory, with exact
+// modes; a non-empty directory is refused and kept.
+func TestWriteDir(t *testing.T) {
+	old := syscall.Umask(0o077)
+	t.Cleanup(func() { syscall.Umask(old) })
+	dir := t.TempDir()
+	files := map[string][]byte{"key.pem": []byte("k"), "cert.pem": []byte("c")}
+
+	p := filepath.Join(dir, "a")
+	require.NoError(t, atomicfile.WriteDir(p, files, 0o640, 0o750, nil))
+	fi, err := os.Stat(p)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o750), fi.Mode().Perm())
+	for name, data := range files {
+		got, err := os.ReadFile(filepath.Join(p, name))
+		require.NoError(t, err)
+		assert.Equal(t, data, got)
+		fi, err := os.Stat(filepath.Join(p, name))
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	}
+
+	empty := filepath.Join(dir, "empty")
+	require.NoError(t, os.Mkdir(empty, 0o755))
+	require.NoError(t, atomicfile.WriteDir(empty, files, 0o600, 0o700, nil))
+	assert.FileExists(t, filepath.Join(empty, "key.pem"))
+
+	err = atomicfile.WriteDir(p, map[string][]byte{"other": []byte("x")}, 0o600, 0o700, nil)
+	require.ErrorIs(t, err, os.ErrExist)
+	assert.NoFileExists(t, filepath.Join(p, "other"))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 2, "no temporary left")
+
+	assert.Error(t, atomicfile.WriteDir(filepath.Join(dir, "b"), map[string][]byte{"../x": nil}, 0o600, 0o700, nil))
+}
