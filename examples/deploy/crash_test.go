@@ -48,6 +48,7 @@ sites:
       - {name: www-content, path: /srv/www, replicas: 2}
 backup:
   remote: ":googlecloudstorage:small-backups/small"
+  encryption: none
   every: 1h
   keep: {last: 3}
 mail:
