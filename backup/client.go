@@ -61,6 +61,9 @@ type Client struct {
 	// beforeRead, set only by tests, runs before a snapshot reads a file (to hash it, then to
 	// upload it), so that a test can change or remove it at exactly that point.
 	beforeRead func(src string)
+	// beforeCommit, set only by tests, runs when a snapshot has uploaded everything and is
+	// about to check its lock and write its manifest.
+	beforeCommit func(*Lock)
 }
 
 // New validates cfg and fills defaults. It does no I/O: the remote is opened on first use (or

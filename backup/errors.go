@@ -17,6 +17,10 @@ var (
 	// ErrCorrupt means an object or a manifest did not have the content its name or the
 	// manifest promises (hash or size mismatch, a manifest that does not decode).
 	ErrCorrupt = errors.New("backup: corrupt data")
+	// ErrLockLost means a run's lock expired or was taken over by another run while it worked
+	// (it was paused past the lock's TTL, say); the run stops before committing anything. It
+	// matches webinfra.ErrFailedPrecondition.
+	ErrLockLost = fmt.Errorf("backup: lock lost: %w", webinfra.ErrFailedPrecondition)
 	// ErrChanged means a file changed while it was read, more often than the snapshot retries.
 	ErrChanged = errors.New("backup: file changed while read")
 )

@@ -57,6 +57,13 @@ type Lock struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
+	halt   sync.Once
+}
+
+// stopRefresh ends the background refresh and waits for it; idempotent.
+func (l *Lock) stopRefresh() {
+	l.halt.Do(func() { close(l.stop) })
+	l.wg.Wait()
 }
 
 // AcquireLock takes the lock of the client's host and set, failing with a [*LockedError] when a
@@ -123,19 +130,77 @@ func (l *Lock) refresh() {
 		case <-l.stop:
 			return
 		case <-tick.C:
-			l.mu.Lock()
-			l.info.Expires = l.c.now().Add(l.c.cfg.LockTTL)
-			l.mu.Unlock()
 			ctx, cancel := context.WithTimeout(rcloneCtx(context.Background()), every)
-			err := l.write(ctx)
+			err := l.renew(ctx)
 			cancel()
 			if err != nil {
 				l.mu.Lock()
-				l.err = fmt.Errorf("backup: refresh lock: %w", err)
+				if l.err == nil {
+					l.err = err
+				}
+				lost := errors.Is(err, ErrLockLost)
 				l.mu.Unlock()
+				if lost {
+					return // never write a lock back that another run may have taken
+				}
 			}
 		}
 	}
+}
+
+// renew extends the lock, unless it is already lost: past its expiry (the process was paused,
+// and another run may have taken the set since) or gone from the remote (another run removed
+// it as stale). Writing it back then would claim a set someone else holds.
+func (l *Lock) renew(ctx context.Context) error {
+	l.mu.Lock()
+	expired := !l.info.Expires.After(l.c.now())
+	l.mu.Unlock()
+	if expired {
+		return fmt.Errorf("backup: lock %s: not refreshed before it expired: %w", l.info.ID, ErrLockLost)
+	}
+	if _, err := l.f.NewObject(ctx, l.remote); errors.Is(err, fs.ErrorObjectNotFound) {
+		return fmt.Errorf("backup: lock %s: removed by another run: %w", l.info.ID, ErrLockLost)
+	} else if err != nil {
+		return fmt.Errorf("backup: refresh lock: %w", err)
+	}
+	l.mu.Lock()
+	l.info.Expires = l.c.now().Add(l.c.cfg.LockTTL)
+	l.mu.Unlock()
+	if err := l.write(ctx); err != nil {
+		return fmt.Errorf("backup: refresh lock: %w", err)
+	}
+	return nil
+}
+
+// Check reports whether the lock is still held, as a run must know before it commits: nil, or
+// an error matching [ErrLockLost] when it expired unrefreshed, was removed, or another live lock
+// exists (another run took the set while this one was paused), or the error of a failed
+// refresh or listing. It reads the set's locks once.
+func (l *Lock) Check(ctx context.Context) error {
+	if err := l.Err(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	info := l.info
+	l.mu.Unlock()
+	if !info.Expires.After(l.c.now()) {
+		return fmt.Errorf("backup: lock %s: expired at %s: %w", info.ID, info.Expires.Format(time.RFC3339Nano), ErrLockLost)
+	}
+	live, err := l.c.liveLocks(rcloneCtx(ctx), l.f, info.Host, info.Set)
+	if err != nil {
+		return err
+	}
+	mine := false
+	for _, o := range live {
+		if o.ID != info.ID {
+			return fmt.Errorf("backup: lock %s: %s (pid %d on %s) holds the set: %w", info.ID, o.Owner, o.PID, o.Hostname, ErrLockLost)
+		}
+		mine = true
+	}
+	if !mine {
+		return fmt.Errorf("backup: lock %s: removed by another run: %w", info.ID, ErrLockLost)
+	}
+	return nil
 }
 
 // Err returns the error of a failed refresh, after which the lock may have expired and another
@@ -158,8 +223,7 @@ func (l *Lock) Info() LockInfo {
 func (l *Lock) Release(ctx context.Context) error {
 	var err error
 	l.once.Do(func() {
-		close(l.stop)
-		l.wg.Wait()
+		l.stopRefresh()
 		err = removeObject(rcloneCtx(context.WithoutCancel(ctx)), l.f, l.remote)
 	})
 	return err

@@ -24,6 +24,9 @@ type PrunePlan struct {
 	// (including leftovers of interrupted snapshots).
 	Objects int   `json:"objects"`
 	Bytes   int64 `json:"bytes"`
+	// Recent counts unused objects uploaded less than [Config.LockTTL] ago, which prune leaves
+	// for a later run.
+	Recent int `json:"recent,omitempty"`
 }
 
 // Remove returns the snapshots the plan removes, newest first.
@@ -56,6 +59,9 @@ type PruneResult struct {
 	// Snapshots and Objects count the manifests and data objects removed; Bytes their data.
 	Snapshots, Objects int
 	Bytes              int64
+	// Recent counts objects no snapshot uses but uploaded less than the lock TTL ago, left for
+	// a later prune: a run that lost its lock may still be about to find that out.
+	Recent int
 }
 
 // PlanPrune computes what pruning set (of the client's host) with r would remove. It only reads:
@@ -107,8 +113,13 @@ func (c *Client) planPrune(ctx context.Context, host, set string, r Retention) (
 	if err != nil {
 		return nil, err
 	}
+	young := c.now().Add(-c.cfg.LockTTL)
 	for remote, o := range objs {
-		if !used[remote] {
+		switch {
+		case used[remote]:
+		case o.ModTime(ctx).After(young):
+			plan.Recent++
+		default:
 			plan.Objects++
 			plan.Bytes += o.Size()
 		}
@@ -120,7 +131,8 @@ func (c *Client) planPrune(ctx context.Context, host, set string, r Retention) (
 // meanwhile; a held lock gives [*LockedError]), computes the plan again under the lock so it
 // acts on the current state, and fails with webinfra.ErrFailedPrecondition if that would remove
 // a snapshot the given plan keeps (the caller re-plans and shows the new plan). It removes the
-// dropped and damaged manifests first, then the objects no kept snapshot uses. The newest
+// dropped and damaged manifests first, then the objects no kept snapshot uses and uploaded at
+// least [Config.LockTTL] ago (younger ones are counted in [PruneResult.Recent]). The newest
 // complete snapshot is never removed. Prune is idempotent; after a failure a re-run finishes the
 // job.
 func (c *Client) Prune(ctx context.Context, plan *PrunePlan) (*PruneResult, error) {
@@ -179,10 +191,16 @@ func (c *Client) Prune(ctx context.Context, plan *PrunePlan) (*PruneResult, erro
 		return res, err
 	}
 	var garbage []string
-	for remote := range objs {
-		if !used[remote] {
-			garbage = append(garbage, remote)
+	young := c.now().Add(-c.cfg.LockTTL)
+	for remote, o := range objs {
+		if used[remote] {
+			continue
 		}
+		if o.ModTime(rctx).After(young) {
+			res.Recent++
+			continue
+		}
+		garbage = append(garbage, remote)
 	}
 	slices.Sort(garbage)
 	for _, remote := range garbage {

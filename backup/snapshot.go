@@ -231,8 +231,14 @@ func (c *Client) Snapshot(ctx context.Context, set Set, opts *SnapshotOptions) (
 		}
 		return nil, err
 	}
-	if err := lock.Err(); err != nil {
-		return nil, fmt.Errorf("backup: snapshot %s/%s: lock lost, not committing: %w", host, set.Name, err)
+	if c.beforeCommit != nil {
+		c.beforeCommit(lock)
+	}
+	// The manifest is what makes the snapshot exist: write it only while the lock still holds,
+	// so that a prune that took the set meanwhile (and may have collected this run's objects)
+	// never sees a snapshot whose data it removed.
+	if err := lock.Check(ctx); err != nil {
+		return nil, fmt.Errorf("backup: snapshot %s/%s: not committing: %w", host, set.Name, err)
 	}
 	if len(up.left) > 0 {
 		kept := entries[:0]
@@ -502,7 +508,9 @@ func (u *uploader) upload(ctx context.Context, src string, e *Entry) (bool, erro
 	u.mu.Lock()
 	existing := u.objs[remote] // a short leftover to overwrite
 	u.mu.Unlock()
-	obj, err := putObject(ctx, u.f, remote, io.TeeReader(io.LimitReader(file, e.Size), h), e.Size, e.MTime, e.MD5, existing)
+	// An object's modification time is when it was uploaded (the manifest holds the file's):
+	// prune leaves objects younger than a lock's TTL alone, as a run may still need them.
+	obj, err := putObject(ctx, u.f, remote, io.TeeReader(io.LimitReader(file, e.Size), h), e.Size, u.c.now(), e.MD5, existing)
 	if err != nil {
 		return false, err
 	}

@@ -399,7 +399,8 @@ func testLockRace(t *testing.T, h Harness) {
 }
 
 func testPrune(t *testing.T, h Harness) {
-	c := newClient(t, h, h.Remote(t), nil)
+	remote := h.Remote(t)
+	c := newClient(t, h, remote, nil)
 	set, src := sampleSet(t)
 	ctx := context.Background()
 	var ids []string
@@ -416,6 +417,12 @@ func testPrune(t *testing.T, h Harness) {
 		gone = append(gone, s.ID)
 	}
 	assert.Equal(t, []string{ids[1], ids[0]}, gone)
+	assert.Zero(t, plan.Objects, "objects younger than the lock TTL are never collected")
+	assert.Equal(t, 2, plan.Recent, "the two old versions of index.html, too recent")
+	// An hour later (past the lock TTL) they go.
+	c = newClient(t, h, remote, func(cfg *backup.Config) { cfg.Clock = func() time.Time { return time.Now().Add(time.Hour) } })
+	plan, err = c.PlanPrune(ctx, "site", backup.Retention{Last: 1})
+	require.NoError(t, err)
 	assert.Equal(t, 2, plan.Objects, "the two old versions of index.html")
 	snaps, err := c.List(ctx, "", "site")
 	require.NoError(t, err)
@@ -468,8 +475,17 @@ func testPruneOrphans(t *testing.T, h Harness) {
 	plan, err := c.PlanPrune(ctx, "site", backup.Retention{Last: 1})
 	require.NoError(t, err)
 	assert.Empty(t, plan.Remove())
-	assert.Equal(t, 20, plan.Objects, "the interrupted snapshot's objects are garbage once no snapshot needs them")
+	assert.Equal(t, 20, plan.Recent, "an interrupted run's objects are left while its lock could still be live")
 	res, err := c.Prune(ctx, plan)
+	require.NoError(t, err)
+	assert.Zero(t, res.Objects)
+	assert.Equal(t, 20, res.Recent)
+
+	later := newClient(t, h, remote, func(cfg *backup.Config) { cfg.Clock = func() time.Time { return time.Now().Add(time.Hour) } })
+	plan, err = later.PlanPrune(ctx, "site", backup.Retention{Last: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 20, plan.Objects, "the interrupted snapshot's objects are garbage once no snapshot needs them")
+	res, err = later.Prune(ctx, plan)
 	require.NoError(t, err)
 	assert.Equal(t, 20, res.Objects)
 	rep, err := c.Verify(ctx, backup.Ref{Set: "site"}, &backup.VerifyOptions{Full: true})
