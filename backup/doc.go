@@ -55,7 +55,8 @@
 // naming the field path. An absent snapshot is [ErrSnapshotNotFound] (webinfra.ErrNotFound);
 // damaged data found while restoring, or a manifest that does not decode, is [ErrCorrupt];
 // a file that keeps changing while read, or vanishes, is left out of the snapshot and counted
-// in its [SnapshotResult] (never an error); a set locked by another run is a
+// in its [SnapshotResult] (never an error); a run whose lock was lost (paused past its TTL)
+// commits nothing and fails with [ErrLockLost]; a set locked by another run is a
 // [*LockedError] (webinfra.ErrFailedPrecondition). Verify reports damage in its
 // [VerifyReport] instead of failing. rclone's errors stay in the chain; context errors are
 // never hidden.
