@@ -47,7 +47,9 @@ func (e *ApplyError) Error() string {
 func (e *ApplyError) Is(target error) bool { return target == webinfra.ErrInvalidArgument }
 
 // ApplyDNS performs the plan through the batch endpoint (POST /zones/{id}/dns_records/batch),
-// at most Config.BatchSize changes per call, creating and updating before deleting so that a
+// at most Config.BatchSize changes per call (a BatchSize above the zone's [BatchLimit] is an
+// error matching webinfra.ErrInvalidArgument before any call), creating and updating before
+// deleting so that a
 // name the desired state keeps never goes unanswered. Changes that must be atomic (a CNAME
 // replacing other records at its name) always share a batch.
 //
@@ -58,6 +60,12 @@ func (e *ApplyError) Is(target error) bool { return target == webinfra.ErrInvali
 // stay applied, and PlanDNS then ApplyDNS again converges. Deleting a record that is already
 // gone counts as done.
 func (c *Client) ApplyDNS(ctx context.Context, p *DNSPlan) error {
+	if limit := BatchLimit(p.zonePlan); c.batchSize > limit && len(p.units) > 0 {
+		// Sending it would have every large batch refused and bisected until it fit: say so
+		// instead, before any change.
+		return fmt.Errorf("cloudflare: apply to zone %q: Config.BatchSize %d is above the zone's limit of %d changes per batch (plan %q): %w",
+			p.state.Zone, c.batchSize, limit, p.zonePlan, webinfra.ErrInvalidArgument)
+	}
 	var rejected []RejectedChange
 	var chunk []unit
 	size := 0

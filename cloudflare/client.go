@@ -38,7 +38,8 @@ type Config struct {
 	// Retry says how reads and rate-limited calls are retried; the zero value retries up to 5
 	// attempts with backoff from 500ms, honouring Retry-After up to 5 minutes.
 	Retry retry.Policy
-	// BatchSize is the most changes sent in one batch call: 200 on the Free plan (the default
+	// BatchSize is the most changes sent in one batch call, at most the zone's [BatchLimit]
+	// (ApplyDNS reports a larger one instead of sending it): 200 on the Free plan (the default
 	// for 0), up to 3,500 on paid plans.
 	BatchSize int
 }
@@ -136,8 +137,15 @@ func (c *Client) do(ctx context.Context, safe bool, call func(context.Context) e
 // ZoneID returns the ID of the zone named name ("example.com"). An absent zone gives an error
 // matching [ErrNotFound].
 func (c *Client) ZoneID(ctx context.Context, name string) (string, error) {
+	id, _, err := c.zone(ctx, name)
+	return id, err
+}
+
+// zone looks up the zone named name: its ID and its plan's legacy ID ("free", "pro", ...; ""
+// when the API does not say).
+func (c *Client) zone(ctx context.Context, name string) (id, plan string, err error) {
 	var page []zones.Zone
-	err := c.do(ctx, true, func(ctx context.Context) error {
+	err = c.do(ctx, true, func(ctx context.Context) error {
 		res, err := c.api.Zones.List(ctx, zones.ZoneListParams{Name: cf.F(name)})
 		if err != nil {
 			return err
@@ -146,12 +154,23 @@ func (c *Client) ZoneID(ctx context.Context, name string) (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("cloudflare: look up zone %q: %w", name, err)
+		return "", "", fmt.Errorf("cloudflare: look up zone %q: %w", name, err)
 	}
 	for _, z := range page {
 		if z.Name == name {
-			return z.ID, nil
+			return z.ID, z.Plan.LegacyID, nil
 		}
 	}
-	return "", fmt.Errorf("cloudflare: zone %q: %w", name, ErrNotFound)
+	return "", "", fmt.Errorf("cloudflare: zone %q: %w", name, ErrNotFound)
+}
+
+// BatchLimit is the most changes one batch call may carry on a zone of the plan with that
+// legacy ID: 200 on "free", 3,500 on the others, as Cloudflare's "Batch record changes" page
+// lists. An unknown plan ("") gets the Free limit.
+func BatchLimit(plan string) int {
+	switch plan {
+	case "pro", "business", "enterprise":
+		return 3500
+	}
+	return 200
 }

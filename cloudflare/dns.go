@@ -141,9 +141,10 @@ func (u unit) createsOrUpdates() bool {
 
 // DNSPlan is what [Client.PlanDNS] found to do in one zone. Print it with [DNSPlan.Plan].
 type DNSPlan struct {
-	zoneID string
-	state  DNS
-	units  []unit
+	zoneID   string
+	zonePlan string // the zone's plan, whose BatchLimit caps a batch
+	state    DNS
+	units    []unit
 }
 
 // Plan returns the changes as the shared plan type, in the order Apply sends them.
@@ -179,7 +180,7 @@ func (c *Client) PlanDNS(ctx context.Context, d DNS) (*DNSPlan, error) {
 		return nil, err
 	}
 	d.Zone = strings.TrimSuffix(strings.ToLower(d.Zone), ".")
-	zoneID, err := c.ZoneID(ctx, d.Zone)
+	zoneID, plan, err := c.zone(ctx, d.Zone)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +192,7 @@ func (c *Client) PlanDNS(ctx context.Context, d DNS) (*DNSPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DNSPlan{zoneID: zoneID, state: d, units: units}, nil
+	return &DNSPlan{zoneID: zoneID, zonePlan: plan, state: d, units: units}, nil
 }
 
 // diff computes the changes that turn actual into desired, grouped into units and ordered:

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -282,4 +284,48 @@ func TestPriorityUnsetIsRefusedAndZeroIsSent(t *testing.T) {
 	}
 	assert.Len(t, got, 2)
 	assert.Contains(t, got, 0, "the MX was not sent with priority 0")
+}
+
+// A BatchSize above the zone's limit is reported before any change, naming both, instead of
+// being sent and bisected; on a plan whose limit allows it, one batch carries the lot.
+func TestBatchSizeAboveTheZonesLimitIsReported(t *testing.T) {
+	e := setup(t, 500)
+	d := cloudflare.DNS{Zone: "example.com", Records: records(300, "h")}
+	p, err := e.client.PlanDNS(t.Context(), d)
+	require.NoError(t, err)
+	e.srv.ResetCalls()
+	err = e.client.ApplyDNS(t.Context(), p)
+	require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), `Config.BatchSize 500 is above the zone's limit of 200 changes per batch (plan "free")`)
+	assert.Zero(t, e.srv.Count(batchCall), "nothing sent")
+	assert.Empty(t, e.srv.Records(e.zoneID))
+
+	e.srv.SetZonePlan(e.zoneID, "pro")
+	e.converge(t, d)
+	assert.Equal(t, 1, e.srv.Count(batchCall), "one batch of 300 on a Pro zone")
+	assert.Len(t, e.srv.Records(e.zoneID), 300)
+}
+
+// The fake refuses a batch over the zone's limit, as Cloudflare does, so a client that skipped
+// the check would see it.
+func TestFakeRefusesOversizedBatch(t *testing.T) {
+	e := setup(t, 0)
+	var body strings.Builder
+	body.WriteString(`{"posts":[`)
+	for i := range 201 {
+		if i > 0 {
+			body.WriteString(",")
+		}
+		fmt.Fprintf(&body, `{"type":"A","name":"x%d.example.com","content":"192.0.2.1","ttl":1}`, i)
+	}
+	body.WriteString(`]}`)
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL()+"zones/"+e.zoneID+"/dns_records/batch", strings.NewReader(body.String()))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+e.srv.Token())
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
+	assert.Empty(t, e.srv.Records(e.zoneID))
 }

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/webinfra/webinfra/cloudflare"
 )
 
 type batchRequest struct {
@@ -33,6 +35,12 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, zoneID string) {
 	zone, ok := s.zones[zoneID]
 	if !ok {
 		writeError(w, http.StatusNotFound, 7003, "Could not route to /zones/"+zoneID+"/dns_records/batch, perhaps your object identifier is invalid?")
+		return
+	}
+	if n, limit := len(req.Deletes)+len(req.Patches)+len(req.Puts)+len(req.Posts), cloudflare.BatchLimit(s.plans[zoneID]); n > limit {
+		// Cloudflare documents the limit but not the error it answers with; this code is the
+		// fake's own, the message says what it means.
+		writeError(w, http.StatusBadRequest, 81062, fmt.Sprintf("Batch of %d changes exceeds the zone's limit of %d", n, limit))
 		return
 	}
 	work := map[string]*Record{}

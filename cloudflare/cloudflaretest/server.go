@@ -82,6 +82,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	zones    map[string]string             // id -> name
+	plans    map[string]string             // id -> plan legacy_id ("free" unless SetZonePlan)
 	records  map[string]map[string]*Record // zone id -> record id -> record
 	settings map[string]map[string]any     // zone id -> setting name -> value
 	purges   []PurgeRequest
@@ -158,9 +159,22 @@ func (s *Server) AddZone(name string) string {
 	s.nextID++
 	id := fmt.Sprintf("zone%04d", s.nextID)
 	s.zones[id] = name
+	if s.plans == nil {
+		s.plans = map[string]string{}
+	}
+	s.plans[id] = "free"
 	s.records[id] = map[string]*Record{}
 	s.settings[id] = defaultSettings()
 	return id
+}
+
+// SetZonePlan sets the plan of zone id by its legacy ID ("free", "pro", "business",
+// "enterprise"), which the zone listing reports and the batch limit follows. Zones start on
+// "free".
+func (s *Server) SetZonePlan(id, plan string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.plans[id] = plan
 }
 
 // AddRecord stores a record in a zone as if someone else made it, and returns its ID.
@@ -387,16 +401,16 @@ func writeErrors(w http.ResponseWriter, status int, errs []apiError) {
 func (s *Server) listZones(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("name")
 	s.mu.Lock()
-	var out []map[string]string
+	var out []map[string]any
 	for id, n := range s.zones {
 		if name == "" || n == name {
-			out = append(out, map[string]string{"id": id, "name": n, "status": "active"})
+			out = append(out, map[string]any{"id": id, "name": n, "status": "active", "plan": map[string]string{"legacy_id": s.plans[id]}})
 		}
 	}
 	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b map[string]string) int { return strings.Compare(a["name"], b["name"]) })
+	slices.SortFunc(out, func(a, b map[string]any) int { return strings.Compare(a["name"].(string), b["name"].(string)) })
 	if out == nil {
-		out = []map[string]string{}
+		out = []map[string]any{}
 	}
 	writeJSON(w, http.StatusOK, envelope{Success: true, Errors: []apiError{}, Messages: []string{}, Result: out,
 		ResultInfo: &resultInfo{Page: 1, PerPage: 20, Count: len(out), TotalCount: len(out), TotalPages: 1}})
