@@ -158,6 +158,9 @@ func (c *Client) zone(ctx context.Context, name string) (id, plan string, err er
 	}
 	for _, z := range page {
 		if z.Name == name {
+			// Deprecated for changing a zone's plan (the subscription API does that); reading
+			// it is how the zone listing says which plan, and so which batch limit, applies.
+			//lint:ignore SA1019 read only, see above
 			return z.ID, z.Plan.LegacyID, nil
 		}
 	}
