@@ -34,10 +34,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Budget is the request rate shared by every call of the client; the zero value means
 	// [DefaultBudget].
-	Budget ratelimit.Budget
+	Budget webinfra.RateBudget
 	// Retry says how reads and rate-limited calls are retried; the zero value retries up to 5
 	// attempts with backoff from 500ms, honouring Retry-After up to 5 minutes.
-	Retry retry.Policy
+	Retry webinfra.RetryPolicy
 	// BatchSize is the most changes sent in one batch call, at most the zone's [BatchLimit]
 	// (ApplyDNS reports a larger one instead of sending it): 200 on the Free plan (the default
 	// for 0), up to 3,500 on paid plans.

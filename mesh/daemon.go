@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/internal/command"
 )
 
@@ -43,7 +44,7 @@ type Tincd struct {
 	// "--logfile=/var/log/tinc.log").
 	Args []string
 	// Runner runs the commands; nil means this machine.
-	Runner command.Runner
+	Runner webinfra.Runner
 	// StopTimeout bounds how long a restart waits for the old tincd to release its pid file;
 	// 0 means 10 s.
 	StopTimeout time.Duration

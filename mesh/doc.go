@@ -34,8 +34,8 @@
 // listing every problem with its field path from [Network.Validate], or a parse error naming the
 // line from the file parsers. A full subnet gives webinfra.ErrFailedPrecondition,
 // [Network.WithNode] of an existing name webinfra.ErrAlreadyExists and [Network.WithoutNode] of
-// an unknown one webinfra.ErrNotFound. Daemon failures wrap the command's *ExitError from the
-// runner. Context errors are never hidden.
+// an unknown one webinfra.ErrNotFound. Daemon failures wrap the runner's [*webinfra.ExitError], which
+// errors.As finds. Context errors are never hidden.
 //
 // # Testing
 //

@@ -31,7 +31,7 @@ type Pinger struct {
 	// 20210202 or later, Debian 12 has 20221126); 0 means 1 s.
 	Timeout time.Duration
 	// Runner runs ping; nil means this machine.
-	Runner command.Runner
+	Runner webinfra.Runner
 }
 
 var _ Prober = (*Pinger)(nil)

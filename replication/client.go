@@ -36,7 +36,7 @@ type Config struct {
 	// connection errors; 4xx answers are never retried, nor are POST calls (scan, revert,
 	// override). The zero value means 4 attempts with backoff from 200ms up to 5s. Its
 	// Retryable field is ignored: the client decides what is retryable.
-	Retry retry.Policy
+	Retry webinfra.RetryPolicy
 }
 
 // Client talks to one Syncthing instance over its REST API. It is safe for concurrent use.

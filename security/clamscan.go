@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/internal/command"
 )
 
@@ -20,8 +21,8 @@ type ClamscanConfig struct {
 	Path string
 	// Database is a signature file or directory passed as -d; "" means clamscan's default.
 	Database string
-	// Runner runs the program; nil means [command.Exec].
-	Runner command.Runner
+	// Runner runs the program; nil means [webinfra.LocalRunner].
+	Runner webinfra.Runner
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
 }

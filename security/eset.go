@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/webinfra/webinfra"
 	"github.com/webinfra/webinfra/internal/command"
 )
 
@@ -76,8 +77,8 @@ type ESETConfig struct {
 	ReadOnly bool
 	// Exclude lists paths or globs always excluded (--exclude=), before ScanOptions.Exclude.
 	Exclude []string
-	// Runner runs odscan; nil means [command.Exec].
-	Runner command.Runner
+	// Runner runs odscan; nil means [webinfra.LocalRunner].
+	Runner webinfra.Runner
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
 }
