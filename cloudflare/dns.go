@@ -220,10 +220,11 @@ func diff(d DNS, actual []existing) ([]unit, error) {
 	slices.Sort(names)
 
 	var units []unit
-	var conflicts []string
+	var adoptable, blocking []string
 	for _, name := range names {
-		ops, bad := diffName(d, desiredByName[name], byName[name])
-		conflicts = append(conflicts, bad...)
+		ops, adopt, block := diffName(d, desiredByName[name], byName[name])
+		adoptable = append(adoptable, adopt...)
+		blocking = append(blocking, block...)
 		if len(ops) == 0 {
 			continue
 		}
@@ -235,9 +236,20 @@ func diff(d DNS, actual []existing) ([]unit, error) {
 			units = append(units, unit{o})
 		}
 	}
-	if len(conflicts) > 0 {
-		return nil, fmt.Errorf("cloudflare: records exist that this owner (%s) does not own; adopt them (DNS.Adopt) or remove them: %s: %w",
-			d.marker(), strings.Join(conflicts, "; "), webinfra.ErrFailedPrecondition)
+	// Two different fixes, so two messages: a record equal to a desired one can be taken over
+	// with Adopt; one that cannot share its name with a desired one (a CNAME beside anything)
+	// must go first, Adopt or not.
+	var msgs []string
+	if len(adoptable) > 0 {
+		msgs = append(msgs, fmt.Sprintf("records equal to desired ones exist without this owner's marker (%s); set DNS.Adopt to take them over, or remove them: %s",
+			d.marker(), strings.Join(adoptable, "; ")))
+	}
+	if len(blocking) > 0 {
+		msgs = append(msgs, fmt.Sprintf("desired records cannot share their name with records this owner (%s) does not own (a CNAME stands alone at its name); Adopt does not take over a different record: remove those records or change the desired ones: %s",
+			d.marker(), strings.Join(blocking, "; ")))
+	}
+	if len(msgs) > 0 {
+		return nil, fmt.Errorf("cloudflare: %s: %w", strings.Join(msgs, "; and "), webinfra.ErrFailedPrecondition)
 	}
 	slices.SortStableFunc(units, func(a, b unit) int {
 		return cmp.Compare(order(a), order(b))
@@ -272,10 +284,9 @@ func cnameSwap(desired []Record, actual []existing) bool {
 
 // diffName plans one name: exact matches stay or are updated in place, leftover records of the
 // same type are rewritten in place (so the name keeps answering), the rest are created or
-// deleted. It returns the ops and descriptions of collisions with records not owned.
-func diffName(d DNS, desired []Record, actual []existing) ([]recordOp, []string) {
-	var ops []recordOp
-	var conflicts []string
+// deleted. It returns the ops and descriptions of collisions with records not owned: those
+// Adopt would take over, and those that block a desired record whatever Adopt says.
+func diffName(d DNS, desired []Record, actual []existing) (ops []recordOp, adoptable, blocking []string) {
 	used := make([]bool, len(actual))
 	var pending []Record
 
@@ -292,7 +303,7 @@ func diffName(d DNS, desired []Record, actual []existing) ([]recordOp, []string)
 		if i := matchUnused(actual, used, r, false); i >= 0 {
 			used[i] = true
 			if !d.Adopt {
-				conflicts = append(conflicts, r.String())
+				adoptable = append(adoptable, r.String())
 				continue
 			}
 			before, after := actual[i].record, r
@@ -305,7 +316,7 @@ func diffName(d DNS, desired []Record, actual []existing) ([]recordOp, []string)
 		if i := slices.IndexFunc(actual, func(e existing) bool {
 			return !e.owned && (r.Type == TypeCNAME || e.record.Type == TypeCNAME)
 		}); i >= 0 {
-			conflicts = append(conflicts, fmt.Sprintf("%s (beside %s)", r, actual[i].record))
+			blocking = append(blocking, fmt.Sprintf("%s (beside %s)", r, actual[i].record))
 			continue
 		}
 		// Rewrite a leftover owned record of the same type in place rather than delete + create.
@@ -328,7 +339,7 @@ func diffName(d DNS, desired []Record, actual []existing) ([]recordOp, []string)
 			ops = append(ops, recordOp{action: webinfra.Delete, id: e.id, before: &before})
 		}
 	}
-	return ops, conflicts
+	return ops, adoptable, blocking
 }
 
 // nextOwnedOfType returns the index of the first owned record of type t at or after from, or -1.

@@ -110,6 +110,7 @@ func TestCollidingUnownedRecordNeedsAdopt(t *testing.T) {
 	_, err := e.client.PlanDNS(t.Context(), d)
 	require.ErrorIs(t, err, webinfra.ErrFailedPrecondition)
 	assert.Contains(t, err.Error(), "www.example.com A 192.0.2.1")
+	assert.Contains(t, err.Error(), "set DNS.Adopt to take them over")
 
 	d.Adopt = true
 	p, err := e.client.PlanDNS(t.Context(), d)
@@ -121,6 +122,23 @@ func TestCollidingUnownedRecordNeedsAdopt(t *testing.T) {
 	require.Len(t, recs, 1)
 	assert.Equal(t, id, recs[0].ID, "adopted in place")
 	assert.Equal(t, "webinfra:default", recs[0].Comment)
+}
+
+// A record that cannot share its name with an unowned one (a CNAME beside it) is a different
+// error: the message does not offer Adopt, and setting Adopt gives the same message.
+func TestBlockingUnownedRecordIsNotOfferedAdopt(t *testing.T) {
+	e := setup(t, 0)
+	e.srv.AddRecord(e.zoneID, cloudflaretest.Record{Name: "www.example.com", Type: "A", Content: "192.0.2.1"})
+	d := cloudflare.DNS{Zone: "example.com", Records: []cloudflare.Record{{Name: "www.example.com", Type: cloudflare.TypeCNAME, Content: "example.net"}}}
+	_, err := e.client.PlanDNS(t.Context(), d)
+	require.ErrorIs(t, err, webinfra.ErrFailedPrecondition)
+	assert.NotContains(t, err.Error(), "set DNS.Adopt")
+	assert.Contains(t, err.Error(), "Adopt does not take over a different record: remove those records or change the desired ones")
+	assert.Contains(t, err.Error(), "www.example.com CNAME example.net (beside www.example.com A 192.0.2.1)")
+	d.Adopt = true
+	_, err2 := e.client.PlanDNS(t.Context(), d)
+	require.Error(t, err2)
+	assert.Equal(t, err.Error(), err2.Error())
 }
 
 func TestContentChangeIsAnInPlaceUpdate(t *testing.T) {
