@@ -1,10 +1,12 @@
 package stack
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 
 	kjson "sigs.k8s.io/json"
@@ -41,6 +43,11 @@ func Parse(data []byte) (*Stack, error) {
 	}
 	var s Stack
 	strict, err := kjson.UnmarshalStrict(j, &s, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		// In the stack's words, not Go's: the field's path and the kinds of YAML value.
+		return nil, fmt.Errorf("stack: %s: %s given, want %s: %w", te.Field, yamlKind(te.Value), wantKind(te.Type), webinfra.ErrInvalidArgument)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("stack: %w", err)
 	}
@@ -52,6 +59,45 @@ func Parse(data []byte) (*Stack, error) {
 		return nil, fmt.Errorf("stack: %s", strings.Join(msgs, "; "))
 	}
 	return &s, nil
+}
+
+// yamlKind names the kind of value json reports ("string", "number", "array", "object", "bool").
+func yamlKind(v string) string {
+	switch v {
+	case "array":
+		return "a list"
+	case "object":
+		return "a mapping"
+	case "bool":
+		return "true/false"
+	case "number":
+		return "a number"
+	case "string":
+		return "text"
+	}
+	return v
+}
+
+// wantKind says what a field of Go type t takes, as a stack file writes it.
+func wantKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "text"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping (key: value lines)"
+	case reflect.Pointer:
+		return wantKind(t.Elem())
+	}
+	return t.Kind().String()
 }
 
 // Load reads and parses the stack file at path. It reads at most [MaxFileSize] bytes and one

@@ -191,3 +191,21 @@ func TestLoadRefusesLargeFiles(t *testing.T) {
 		assert.Contains(t, err.Error(), "/dev/zero: stack: more than 4 MiB")
 	}
 }
+
+// A value of the wrong type names the field's path and both kinds in the stack's words, never
+// Go's ("cannot unmarshal ... into Go struct field").
+func TestWrongTypeNamesPathAndKind(t *testing.T) {
+	for in, want := range map[string]string{
+		"name: 3\n":                              "stack: name: a number given, want text",
+		"nodes: {a: 1}\n":                        "stack: nodes: a mapping given, want a list",
+		"nodes:\n  - name: a\n    region: [x]\n": "stack: nodes.region: a list given, want text",
+		"backup:\n  keep: {last: three}\n":       "stack: backup.keep.last: text given, want a whole number",
+	} {
+		_, err := stack.Parse([]byte(in))
+		require.Error(t, err, in)
+		assert.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+		assert.Contains(t, err.Error(), want)
+		assert.NotContains(t, err.Error(), "Go struct")
+		assert.NotContains(t, err.Error(), "unmarshal")
+	}
+}
