@@ -118,7 +118,9 @@ type DataFolder struct {
 
 // Backup is the off-site backup policy.
 type Backup struct {
-	// Remote is an rclone remote ("gcs:bucket/path", ":local:/var/backups").
+	// Remote is an rclone connection string (":googlecloudstorage:bucket/path",
+	// ":local:/var/backups") or an absolute path; a named remote ("gcs:bucket") would need an
+	// rclone.conf, which a stack does not have, and is refused saying so.
 	Remote string `json:"remote"`
 	// Encryption is "crypt" (what "" means: contents and names encrypted with rclone crypt under
 	// the key in the BACKUP_KEY environment variable, never in the stack file) or "none", which

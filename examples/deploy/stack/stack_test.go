@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -208,4 +209,17 @@ func TestWrongTypeNamesPathAndKind(t *testing.T) {
 		assert.NotContains(t, err.Error(), "Go struct")
 		assert.NotContains(t, err.Error(), "unmarshal")
 	}
+}
+
+// A named rclone remote cannot work without an rclone.conf: the error names the field and how
+// to write it as a connection string.
+func TestNamedBackupRemoteSaysWhatToWrite(t *testing.T) {
+	data, err := os.ReadFile("../stack.yaml")
+	require.NoError(t, err)
+	s, err := stack.Parse([]byte(strings.Replace(string(data), `remote: ":googlecloudstorage:webinfra-demo-backups/demo"`, `remote: "gcs:bucket/path"`, 1)))
+	require.NoError(t, err)
+	err = s.Validate()
+	require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), `backup.remote: invalid value "gcs:bucket/path": names the rclone remote "gcs", but a stack has no rclone.conf`)
+	assert.Contains(t, err.Error(), `":googlecloudstorage:BUCKET/PATH"`)
 }

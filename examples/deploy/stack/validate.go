@@ -253,10 +253,17 @@ func (svc Service) validate(errs *webinfra.ValidationError, p webinfra.Path) {
 }
 
 func (b Backup) validate(errs *webinfra.ValidationError, p webinfra.Path) {
-	if b.Remote == "" {
+	switch name, _, _ := strings.Cut(b.Remote, ":"); {
+	case b.Remote == "":
 		errs.Required(p.Child("remote"))
-	} else if !strings.Contains(b.Remote, ":") {
-		errs.Invalid(p.Child("remote"), b.Remote, `not an rclone remote ("name:path" or ":backend:path")`)
+	case strings.HasPrefix(b.Remote, "/"):
+	case !strings.Contains(b.Remote, ":"):
+		errs.Invalid(p.Child("remote"), b.Remote, `not an rclone remote (":backend:path" or an absolute path)`)
+	case name != "" && !strings.HasPrefix(name, ":"):
+		// A named remote lives in an rclone.conf, which a stack does not name: say how to
+		// write the same remote without one.
+		errs.Invalid(p.Child("remote"), b.Remote, `names the rclone remote "`+name+`", but a stack has no rclone.conf: write the remote as a connection string, `+
+			`":googlecloudstorage:BUCKET/PATH" for Google Cloud Storage (":s3,provider=...:BUCKET/PATH", ":drive:PATH", or an absolute path for the others)`)
 	}
 	switch b.Encryption {
 	case "", "crypt", "none":
