@@ -53,7 +53,6 @@ backup:
   keep: {last: 3}
 mail:
   domain: example.com
-  dkimSelector: google
   dmarc: {policy: quarantine}
 security:
   scanner: clamav

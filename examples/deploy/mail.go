@@ -18,13 +18,29 @@ import (
 func mailDomain(m *stack.Mail, dkimTXT string) mail.Domain {
 	d := mail.Domain{
 		Domain: m.Domain,
-		DKIM:   mail.DKIM{Selector: m.DKIMSelector, TXT: dkimTXT},
+		DKIM:   mail.DKIM{Selector: dkimSelector(m), TXT: dkimTXT},
 		DMARC:  mail.DMARC{Policy: m.DMARC.Policy},
 	}
 	if m.DMARC.ReportTo != "" {
 		d.DMARC.RUA = []string{"mailto:" + m.DMARC.ReportTo}
 	}
 	return d
+}
+
+// ownSelector is the selector of a DKIM key the deployment generates: never Workspace's
+// "google", under which our key would break the signatures of mail Gmail sends.
+const ownSelector = "webinfra1"
+
+// dkimSelector is the selector the stack's DKIM key is published under: the stack's, else
+// Workspace's default for Workspace's key and ownSelector for a generated one.
+func dkimSelector(m *stack.Mail) string {
+	switch {
+	case m.DKIMSelector != "":
+		return m.DKIMSelector
+	case m.DKIMRecord != "":
+		return "google"
+	}
+	return ownSelector
 }
 
 // dkimKey returns the DKIM record text of the stack: the one given, or that of the key kept in
@@ -34,11 +50,7 @@ func dkimKey(m *stack.Mail, state string) (txt string, files map[string][]byte, 
 	if m.DKIMRecord != "" {
 		return m.DKIMRecord, nil, nil
 	}
-	sel := m.DKIMSelector
-	if sel == "" {
-		sel = "google"
-	}
-	name := "dkim-" + sel + ".pem"
+	name := "dkim-" + dkimSelector(m) + ".pem"
 	path := filepath.Join(state, "mail", name)
 	data, err := os.ReadFile(path)
 	var key *mail.DKIMKey

@@ -22,10 +22,10 @@ func TestMailRecordsInTheCloudflarePlan(t *testing.T) {
 	assert.Contains(t, out, "+ dns_record example.com MX smtp.google.com\n")
 	assert.Contains(t, out, "+ dns_record example.com TXT v=spf1 include:_spf.google.com ~all\n")
 	assert.Contains(t, out, "+ dns_record _dmarc.example.com TXT v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@example.com\n")
-	dkim := regexp.MustCompile(`\+ dns_record google\._domainkey\.example\.com TXT (v=DKIM1; k=rsa; p=\S+)\n`).FindStringSubmatch(out)
+	dkim := regexp.MustCompile(`\+ dns_record webinfra1\._domainkey\.example\.com TXT (v=DKIM1; k=rsa; p=\S+)\n`).FindStringSubmatch(out)
 	require.NotNil(t, dkim, out)
 
-	keyFile := filepath.Join(state, "mail", "dkim-google.pem")
+	keyFile := filepath.Join(state, "mail", "dkim-webinfra1.pem")
 	info, err := os.Stat(keyFile)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
@@ -48,7 +48,7 @@ func TestMailWorkspaceDKIMRecord(t *testing.T) {
 	simulated(t)
 	state := t.TempDir()
 	const txt = "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/UC3SBsEmGqZ9ZJW3/DkMoGeLnQg1fWn7/zYtIxN2SnFCjxOCKG9v3b4jYfcTNh5ijSsq631uBItLa7od+v/RtdC2UzJ1lWT947qR+Rcac2gbto/NMqJ0fzfVjH4OuKhitdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB"
-	code, out, errOut := runDeploy(t, "--state", state, "--dry-run", "--stack", writeStack(t, "  dkimSelector: google\n", "  dkimSelector: google\n  dkimRecord: \""+txt+"\"\n"))
+	code, out, errOut := runDeploy(t, "--state", state, "--dry-run", "--stack", writeStack(t, "  domain: example.com\n", "  domain: example.com\n  dkimRecord: \""+txt+"\"\n"))
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "+ dns_record google._domainkey.example.com TXT "+txt+"\n")
 	assert.NotContains(t, out, "mail_file")

@@ -223,3 +223,19 @@ func TestNamedBackupRemoteSaysWhatToWrite(t *testing.T) {
 	assert.Contains(t, err.Error(), `backup.remote: invalid value "gcs:bucket/path": names the rclone remote "gcs", but a stack has no rclone.conf`)
 	assert.Contains(t, err.Error(), `":googlecloudstorage:BUCKET/PATH"`)
 }
+
+// A key the deployment generates never goes under Workspace's selector "google"; with
+// Workspace's own record, "google" is right.
+func TestGeneratedDKIMKeyNeverUsesGooglesSelector(t *testing.T) {
+	data, err := os.ReadFile("../stack.yaml")
+	require.NoError(t, err)
+	with := func(old, new string) error {
+		s, err := stack.Parse([]byte(strings.Replace(string(data), old, new, 1)))
+		require.NoError(t, err)
+		return s.Validate()
+	}
+	err = with("  domain: example.com\n", "  domain: example.com\n  dkimSelector: google\n")
+	require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), `mail.dkimSelector: invalid value "google": is Google Workspace's selector`)
+	assert.NoError(t, with("  domain: example.com\n", "  domain: example.com\n  dkimSelector: google\n  dkimRecord: \"v=DKIM1; k=rsa; p=MIIB\"\n"))
+}

@@ -303,6 +303,9 @@ func (m Mail) validate(errs *webinfra.ValidationError, p webinfra.Path, zone str
 			errs.Invalid(p.Child("dkimSelector"), m.DKIMSelector, msgs[0])
 		}
 	}
+	if m.DKIMRecord == "" && strings.EqualFold(m.DKIMSelector, "google") {
+		errs.Invalid(p.Child("dkimSelector"), m.DKIMSelector, `is Google Workspace's selector: a key the deployment generates gets one of its own (leave dkimSelector out for "webinfra1"), or give Workspace's key as dkimRecord`)
+	}
 	if !slices.Contains(dmarcPolicies, m.DMARC.Policy) {
 		errs.NotSupported(p.Child("dmarc").Child("policy"), m.DMARC.Policy, dmarcPolicies)
 	}
