@@ -6,7 +6,9 @@
 // Servers talk directly when they can and through other servers when they cannot, so any server
 // can fail and traffic routes around it. The desired state is a [Network] of [Node]s; it is
 // plain data with [Network.Validate]. A [Manager] plans a [Rollout] against each node's
-// [Target] (a local [Dir], a remote directory, a Kubernetes Secret) and applies it:
+// [Target] and applies it. The package provides [Dir] (a directory per node on this machine)
+// and in-memory targets for tests; anything that implements [Target] (a directory on a server
+// reached over SSH, say) can be one:
 //
 //	mgr, _ := mesh.New(mesh.Config{Targets: mesh.Dir{Root: "/srv/tinc"}, Daemon: &mesh.Tincd{...}})
 //	rollout, err := mgr.Plan(ctx, network, nil) // reads only; generates missing keys

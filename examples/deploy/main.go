@@ -1,7 +1,10 @@
 // Command deploy plans and applies a whole webinfra deployment from one stack file.
 //
 //	go run ./examples/deploy                       # the demo stack: plan, apply, plan again
-//	go run ./examples/deploy --stack my.yaml --output json --apply=false --detailed-exitcode
+//	go build -o deploy ./examples/deploy && ./deploy --stack my.yaml --output json --apply=false --detailed-exitcode
+//
+// (go run reports any non-zero status of the program as its own exit status 1, so the 2 of
+// --detailed-exitcode needs the built binary.)
 //
 // It loads the stack strictly, validates it (every problem reported with its field path),
 // composes the plans of every concern package into one and prints it: the services planned
