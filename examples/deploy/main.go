@@ -233,12 +233,12 @@ func connect(st *stack.Stack, sd *stateDir, log *slog.Logger) (steps []step, clo
 	if err != nil {
 		return nil, nil, err
 	}
-	settings, records, nodes := zoneSettings(st), dnsState(st), nodeMetadata(st)
+	zones, nodes := dnsStates(st), nodeMetadata(st)
 	mailRecs, dkimFiles, err := mailRecords(st, state)
 	if err != nil {
 		return nil, nil, err
 	}
-	records.Records = append(records.Records, mailRecs...)
+	zones[0].Records = append(zones[0].Records, mailRecs...) // the mail domain is in the stack's domain
 	meshStep := &planner[*mesh.Rollout]{
 		name: "mesh",
 		where: placement{
@@ -334,20 +334,27 @@ func connect(st *stack.Stack, sd *stateDir, log *slog.Logger) (steps []step, clo
 		},
 	)
 	steps = append(steps, keep...)
-	steps = append(steps,
-		&planner[*cloudflare.SettingsPlan]{
-			name:  "zone settings",
-			where: cfWhere,
-			plan:  func(ctx context.Context) (*cloudflare.SettingsPlan, error) { return cf.PlanSettings(ctx, settings) },
-			apply: cf.ApplySettings,
-		},
-		&planner[*cloudflare.DNSPlan]{
-			name:  "dns",
-			where: cfWhere,
-			plan:  func(ctx context.Context) (*cloudflare.DNSPlan, error) { return cf.PlanDNS(ctx, records) },
-			apply: cf.ApplyDNS,
-		},
-	)
+	for _, records := range zones {
+		suffix := "" // the stack's own zone keeps the plain step names
+		if records.Zone != st.Domain {
+			suffix = " " + records.Zone
+		}
+		settings := zoneSettings(records.Zone)
+		steps = append(steps,
+			&planner[*cloudflare.SettingsPlan]{
+				name:  "zone settings" + suffix,
+				where: cfWhere,
+				plan:  func(ctx context.Context) (*cloudflare.SettingsPlan, error) { return cf.PlanSettings(ctx, settings) },
+				apply: cf.ApplySettings,
+			},
+			&planner[*cloudflare.DNSPlan]{
+				name:  "dns" + suffix,
+				where: cfWhere,
+				plan:  func(ctx context.Context) (*cloudflare.DNSPlan, error) { return cf.PlanDNS(ctx, records) },
+				apply: cf.ApplyDNS,
+			},
+		)
+	}
 	steps = append(steps, syncSteps...)
 	return append(steps, extra...), closeEach, nil
 }

@@ -8,8 +8,14 @@ import "slices"
 type Stack struct {
 	// Name identifies the deployment; a DNS label.
 	Name string `json:"name"`
-	// Domain is the Cloudflare zone that holds the sites' hostnames.
+	// Domain is the stack's own Cloudflare zone: its mail domain lives there, and sites'
+	// hostnames may.
 	Domain string `json:"domain"`
+	// Zones are further Cloudflare zones the stack manages, for sites on domains of their own
+	// (a hosting business's customers): each site hostname goes to the zone it is inside (the
+	// longest match), and every zone gets the same zone settings. Each is a domain name, none
+	// inside another or equal to Domain.
+	Zones []string `json:"zones,omitempty"`
 	// Nodes are the servers.
 	Nodes []Node `json:"nodes"`
 	// Mesh is the Tinc VPN joining the nodes.
@@ -88,7 +94,7 @@ type Cluster struct {
 type Site struct {
 	// Name identifies the site; a DNS label, unique.
 	Name string `json:"name"`
-	// Hosts are the public hostnames served, inside the stack's domain.
+	// Hosts are the public hostnames served, each inside the stack's domain or one of its zones.
 	Hosts []string `json:"hosts"`
 	// Service is the Kubernetes service behind the hostnames.
 	Service Service `json:"service"`
@@ -189,4 +195,21 @@ type Updates struct {
 	Window string `json:"window"`
 	// MaxUnavailable is how many nodes may update at once; at least 1.
 	MaxUnavailable int `json:"maxUnavailable"`
+}
+
+// AllZones returns Domain and then Zones: every Cloudflare zone the stack manages.
+func (s *Stack) AllZones() []string {
+	return append([]string{s.Domain}, s.Zones...)
+}
+
+// ZoneOf returns the zone of AllZones that host is inside, the longest one when several are
+// (a zone for shop.example.com beside example.com), or "" when none is.
+func (s *Stack) ZoneOf(host string) string {
+	best := ""
+	for _, z := range s.AllZones() {
+		if inZone(host, z) && len(z) > len(best) {
+			best = z
+		}
+	}
+	return best
 }

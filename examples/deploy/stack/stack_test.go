@@ -239,3 +239,33 @@ func TestGeneratedDKIMKeyNeverUsesGooglesSelector(t *testing.T) {
 	assert.Contains(t, err.Error(), `mail.dkimSelector: invalid value "google": is Google Workspace's selector`)
 	assert.NoError(t, with("  domain: example.com\n", "  domain: example.com\n  dkimSelector: google\n  dkimRecord: \"v=DKIM1; k=rsa; p=MIIB\"\n"))
 }
+
+// Zones beside the stack's domain: each site hostname belongs to the longest zone it is in;
+// zones that repeat or overlap, and hostnames in none, are refused naming the field.
+func TestZones(t *testing.T) {
+	data, err := os.ReadFile("../stack.yaml")
+	require.NoError(t, err)
+	parse := func(zones string, hosts string) *stack.Stack {
+		y := strings.Replace(string(data), "domain: example.com\n", "domain: example.com\nzones: "+zones+"\n", 1)
+		y = strings.Replace(y, "hosts: [shop.example.com]", "hosts: "+hosts, 1)
+		s, err := stack.Parse([]byte(y))
+		require.NoError(t, err)
+		return s
+	}
+	s := parse("[customer.test, shop.example.org]", "[a.shop.example.org, customer.test]")
+	require.NoError(t, s.Validate())
+	assert.Equal(t, "customer.test", s.ZoneOf("customer.test"))
+	assert.Equal(t, "shop.example.org", s.ZoneOf("a.shop.example.org"))
+	assert.Equal(t, "example.com", s.ZoneOf("www.example.com"))
+	assert.Equal(t, "", s.ZoneOf("example.net"))
+
+	err = parse("[customer.test, customer.test, sub.example.com]", "[x.example.net]").Validate()
+	require.ErrorIs(t, err, webinfra.ErrInvalidArgument)
+	for _, want := range []string{
+		`zones[1]: invalid value "customer.test": duplicate of zones[0]`,
+		`zones[2]: invalid value "sub.example.com": overlaps domain (example.com)`,
+		`sites[1].hosts[0]: invalid value "x.example.net": not inside domain "example.com" or the zones`,
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+}

@@ -32,6 +32,27 @@ func (s *Stack) Validate() error {
 	} else {
 		checkHostname(&errs, root.Child("domain"), s.Domain, false)
 	}
+	for i, z := range s.Zones {
+		zp := root.Child("zones").Index(i)
+		if !checkHostname(&errs, zp, z, false) {
+			continue
+		}
+		for j, other := range s.AllZones()[:i+1] {
+			if other == "" {
+				continue
+			}
+			op := root.Child("domain")
+			if j > 0 {
+				op = root.Child("zones").Index(j - 1)
+			}
+			switch {
+			case z == other:
+				errs.Duplicate(zp, z, op)
+			case inZone(z, other) || inZone(other, z):
+				errs.Addf(zp, z, "overlaps %s (%s): a Cloudflare zone holds its subdomains", op, other)
+			}
+		}
+	}
 
 	mesh := s.Mesh.validate(&errs, root.Child("mesh"))
 	s.Cluster.validate(&errs, root.Child("cluster"), mesh)
@@ -202,8 +223,12 @@ func (s *Stack) validateSites(errs *webinfra.ValidationError, p webinfra.Path, w
 				continue
 			}
 			hosts[h] = hp
-			if s.Domain != "" && !inZone(h, s.Domain) {
+			switch {
+			case s.Domain == "" || s.ZoneOf(h) != "":
+			case len(s.Zones) == 0:
 				errs.Addf(hp, h, "not inside domain %q", s.Domain)
+			default:
+				errs.Addf(hp, h, "not inside domain %q or the zones %q", s.Domain, s.Zones)
 			}
 		}
 		site.Service.validate(errs, sp.Child("service"))
